@@ -1,0 +1,146 @@
+"""The moderation model: calibrated linear heads for spam and toxicity over shared features."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from model.features import ColumnMask, CommentFeatures
+
+LABELS = ("spam", "toxicity")
+# Toxicity is about what was written: who wrote it (name, email, url) must not move the score.
+TEXT_ONLY_LABELS = frozenset({"toxicity"})
+
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Calibrated probabilities for one comment, with the terms that drove each label."""
+
+    spam: float
+    toxicity: float
+    categories: dict[str, float] = field(default_factory=dict)
+    explanations: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, float]:
+        """Headline scores plus per-category toxicity, rounded for display."""
+        scores = {"spam": round(self.spam, 4), "toxicity": round(self.toxicity, 4)}
+        scores.update({f"toxicity_{name}": round(value, 4) for name, value in self.categories.items()})
+        return scores
+
+
+def _linear_head(c: float) -> CalibratedClassifierCV:
+    # ensemble=False: one logistic regression fitted on all data, one sigmoid calibrator fitted on
+    # cross-validated predictions, so explanations can read a single set of coefficients.
+    return CalibratedClassifierCV(
+        LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=1000),
+        method="sigmoid", cv=5, ensemble=False,
+    )
+
+
+class ModerationModel:
+    """Scores comments for every label. Picklable; one instance is one artifact."""
+
+    def __init__(self, features: CommentFeatures, heads: dict[str, CalibratedClassifierCV],
+                 category_head: LogisticRegression | None):
+        self.features = features
+        self.heads = heads
+        self.category_head = category_head
+        self._compile()
+
+    def _compile(self) -> None:
+        # The fitted heads, flattened into one weight matrix plus sigmoid calibrators, so scoring a
+        # request is one small dot product instead of several scikit-learn calls.
+        columns, intercepts = [], []
+        self._calibration = []
+        keep_text = ~self.features.author_columns()
+        for label in LABELS:
+            calibrated = self.heads[label].calibrated_classifiers_[0]
+            coef = calibrated.estimator.coef_[0]
+            columns.append(coef * keep_text if label in TEXT_ONLY_LABELS else coef)
+            intercepts.append(calibrated.estimator.intercept_[0])
+            self._calibration.append((calibrated.calibrators[0].a_, calibrated.calibrators[0].b_))
+        self._categories: tuple[str, ...] = ()
+        if self.category_head is not None:
+            self._categories = tuple(str(name) for name in self.category_head.classes_)
+            coef = self.category_head.coef_
+            if len(self._categories) == 2:  # scikit-learn keeps one row for two classes
+                coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+                intercepts.extend([-self.category_head.intercept_[0] / 2, self.category_head.intercept_[0] / 2])
+            else:
+                intercepts.extend(self.category_head.intercept_)
+            columns.extend(row * keep_text for row in coef)
+        self._weights = np.ascontiguousarray(np.column_stack(columns))
+        self._intercepts = np.array(intercepts)
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._compile()
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k in ("features", "heads", "category_head")}
+
+    @classmethod
+    def fit(cls, examples: Sequence[Mapping[str, str]], labels: Mapping[str, np.ndarray],
+            categories: Sequence[str | None], sample_weight: np.ndarray | None = None,
+            c: float = 4.0) -> ModerationModel:
+        """Fit shared features, one calibrated head per label and a category head on toxic examples."""
+        features = CommentFeatures().fit(examples)
+        matrix = features.transform(examples)
+        text_matrix = ColumnMask(features.author_columns()).transform(matrix)
+        heads = {}
+        for label in LABELS:
+            inputs = text_matrix if label in TEXT_ONLY_LABELS else matrix
+            heads[label] = _linear_head(c).fit(inputs, labels[label], sample_weight=sample_weight)
+        toxic_rows = [i for i, cat in enumerate(categories) if cat]
+        category_head = None
+        if len({categories[i] for i in toxic_rows}) >= 2:
+            category_head = LogisticRegression(C=c, max_iter=2000)
+            weights = None if sample_weight is None else sample_weight[toxic_rows]
+            category_head.fit(text_matrix[toxic_rows], [categories[i] for i in toxic_rows], sample_weight=weights)
+        return cls(features, heads, category_head)
+
+    def pipeline(self, label: str) -> Pipeline:
+        """A scikit-learn Pipeline for one label, for use outside the service (notebooks, batch jobs)."""
+        steps = [("features", self.features)]
+        if label in TEXT_ONLY_LABELS:
+            steps.append(("text_only", ColumnMask(self.features.author_columns())))
+        return Pipeline([*steps, ("classifier", self.heads[label])])
+
+    def probabilities(self, examples: Sequence[Mapping[str, str]]) -> dict[str, np.ndarray]:
+        """Positive-class probability per label for many examples (vectorised; for evaluation)."""
+        matrix = self.features.transform(examples)
+        text_matrix = ColumnMask(self.features.author_columns()).transform(matrix)
+        return {label: self.heads[label].predict_proba(text_matrix if label in TEXT_ONLY_LABELS else matrix)[:, 1]
+                for label in LABELS}
+
+    def score_many(self, examples: Sequence[Mapping[str, str]], explain: bool = True) -> list[Scores]:
+        """Scores (and, if asked, explanations) for each example, in order."""
+        results = []
+        n_labels = len(LABELS)
+        for indices, values, text in self.features.rows(examples):
+            logits = values @ self._weights[indices] + self._intercepts
+            probabilities = {label: float(1 / (1 + np.exp(a * logits[i] + b)))
+                             for i, (label, (a, b)) in enumerate(zip(LABELS, self._calibration, strict=True))}
+            categories = {}
+            if self._categories:
+                shares = np.exp(logits[n_labels:] - logits[n_labels:].max())
+                shares /= shares.sum()
+                categories = {name: probabilities["toxicity"] * float(share)
+                              for name, share in zip(self._categories, shares, strict=True)}
+            explanations = {}
+            if explain:
+                explanations = {label: self.features.explain(indices, values, self._weights[:, i], text)
+                                for i, label in enumerate(LABELS)}
+            results.append(Scores(spam=probabilities["spam"], toxicity=probabilities["toxicity"],
+                                  categories=categories, explanations=explanations))
+        return results
+
+    def score(self, example: Mapping[str, str], explain: bool = True) -> Scores:
+        """Scores for one example."""
+        return self.score_many([example], explain=explain)[0]

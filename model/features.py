@@ -1,0 +1,190 @@
+"""The shared feature extractor: n-grams of the normalised comment and name, plus metadata signals."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+from model.normalize import normalize_text
+from model.signals import AUTHOR_SIGNAL_PREFIXES, extract_signals
+
+Example = Mapping[str, str]
+_WORD_TOKEN = re.compile(r"(?u)\b\w\w+\b|\b\w\b")
+_PLACEHOLDERS = {"xurlx": "(a link)", "xemailx": "(an email address)", "xuserx": "(a mention)"}
+
+
+class CommentFeatures(TransformerMixin, BaseEstimator):
+    """Turns comment dicts (comment, name, email, url) into one sparse matrix.
+
+    Column blocks, in order: comment words, comment characters, name words, signals.
+    """
+
+    def __init__(self, word_ngrams=(1, 2), char_ngrams=(2, 5), min_df=2, max_word_features=80000,
+                 max_char_features=150000):
+        self.word_ngrams = word_ngrams
+        self.char_ngrams = char_ngrams
+        self.min_df = min_df
+        self.max_word_features = max_word_features
+        self.max_char_features = max_char_features
+
+    @staticmethod
+    def _texts(examples: Sequence[Example]) -> tuple[list[str], list[str]]:
+        comments = [normalize_text(e.get("comment", "") or "") for e in examples]
+        names = [normalize_text(e.get("name", "") or "") for e in examples]
+        return comments, names
+
+    def fit(self, examples: Sequence[Example], y=None):
+        """Learn the vocabularies."""
+        comments, names = self._texts(examples)
+        self.words_ = TfidfVectorizer(ngram_range=self.word_ngrams, min_df=self.min_df, sublinear_tf=True,
+                                      max_features=self.max_word_features, token_pattern=_WORD_TOKEN.pattern,
+                                      dtype=np.float32).fit(comments)
+        self.chars_ = TfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngrams, min_df=self.min_df,
+                                      sublinear_tf=True, max_features=self.max_char_features,
+                                      dtype=np.float32).fit(comments)
+        self.names_ = TfidfVectorizer(ngram_range=(1, 2), min_df=self.min_df, sublinear_tf=True,
+                                      token_pattern=_WORD_TOKEN.pattern, dtype=np.float32).fit(names)
+        self.signals_ = DictVectorizer(dtype=np.float32).fit([extract_signals(e) for e in examples])
+        sizes = [len(self.words_.vocabulary_), len(self.chars_.vocabulary_), len(self.names_.vocabulary_),
+                 len(self.signals_.vocabulary_)]
+        self.offsets_ = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+        return self
+
+    def transform(self, examples: Sequence[Example]):
+        """Features for each example, as a CSR matrix."""
+        comments, names = self._texts(examples)
+        return sp.hstack(
+            [self.words_.transform(comments), self.chars_.transform(comments), self.names_.transform(names),
+             self.signals_.transform([extract_signals(e) for e in examples])],
+            format="csr",
+        )
+
+    def author_columns(self) -> np.ndarray:
+        """A boolean mask of the columns that describe the author (name, email, url), not the comment."""
+        mask = np.zeros(self.offsets_[-1], dtype=bool)
+        mask[self.offsets_[2]:self.offsets_[3]] = True
+        for name, index in self.signals_.vocabulary_.items():
+            if name.startswith(AUTHOR_SIGNAL_PREFIXES):
+                mask[self.offsets_[3] + index] = True
+        return mask
+
+    def rows(self, examples: Sequence[Example]) -> list[tuple[np.ndarray, np.ndarray, str]]:
+        """(indices, values, normalised comment) per example: the numbers transform() gives, built directly.
+
+        scikit-learn's transform() spends most of a millisecond validating its input; for the one or few
+        comments of a request, looking the n-grams up ourselves is several times faster.
+        """
+        compiled = self._compiled()
+        comments, names = self._texts(examples)
+        result = []
+        for example, comment, name in zip(examples, comments, names, strict=True):
+            parts_i, parts_v = [], []
+            for (analyzer, vocabulary, idf, offset), text in zip(compiled["tfidf"], (comment, comment, name),
+                                                                 strict=True):
+                counts: dict[int, int] = {}
+                for gram in analyzer(text):
+                    index = vocabulary.get(gram)
+                    if index is not None:
+                        counts[index] = counts.get(index, 0) + 1
+                if counts:
+                    indices = np.fromiter(counts, dtype=np.int64, count=len(counts))
+                    values = np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))) + 1
+                    values *= idf[indices]
+                    values /= np.sqrt(values @ values)
+                    parts_i.append(indices + offset)
+                    parts_v.append(values)
+            signal_vocabulary, offset = compiled["signals"]
+            signals = [(signal_vocabulary[k], v) for k, v in extract_signals(example).items()
+                       if k in signal_vocabulary and v]
+            if signals:
+                parts_i.append(np.array([i for i, _ in signals], dtype=np.int64) + offset)
+                parts_v.append(np.array([v for _, v in signals], dtype=np.float64))
+            indices = np.concatenate(parts_i) if parts_i else np.empty(0, dtype=np.int64)
+            values = np.concatenate(parts_v) if parts_v else np.empty(0, dtype=np.float64)
+            result.append((indices, values, comment))
+        return result
+
+    def explain(self, indices: np.ndarray, values: np.ndarray, coef: np.ndarray, comment: str,
+                top: int = 5) -> list[tuple[str, float]]:
+        """The terms of one normalised comment (and name, and signals) that pushed a linear score up most.
+
+        Character n-grams are credited to the words that contain them, so that a moderator sees words.
+        """
+        names = self._names()
+        contributions = values * coef[indices]
+        positive = contributions > 0
+        char_start, name_start, signal_start = self.offsets_[1:4]
+        by_term: dict[str, float] = {}
+        tokens = None
+        for index, value in zip(indices[positive], contributions[positive], strict=True):
+            if char_start <= index < name_start:
+                if tokens is None:
+                    # Character n-grams are credited to content words only: spreading them over "the"
+                    # or "a" would show moderators noise.
+                    tokens = {t for t in _WORD_TOKEN.findall(comment)
+                              if len(t) > 2 and t not in ENGLISH_STOP_WORDS}
+                gram = names[index].strip()
+                owners = [t for t in tokens if gram in t]
+                for token in owners:
+                    by_term[token] = by_term.get(token, 0.0) + value / len(owners)
+                continue
+            term = names[index]
+            if index >= signal_start:
+                term = f"signal:{term}"
+            elif index >= name_start:
+                term = f"name:{term}"
+            by_term[term] = by_term.get(term, 0.0) + value
+        ranked = sorted(by_term.items(), key=lambda item: item[1], reverse=True)
+        return [(_PLACEHOLDERS.get(term, term), round(float(weight), 4)) for term, weight in ranked[:top]]
+
+    def get_feature_names_out(self, input_features=None):
+        """Feature names prefixed by their block: word:, char:, name: or signal:."""
+        prefixes = ("word:", "char:", "name:", "signal:")
+        names = self._names()
+        return np.array([prefixes[int(np.searchsorted(self.offsets_, i, side="right")) - 1] + n
+                         for i, n in enumerate(names)], dtype=object)
+
+    def _names(self) -> np.ndarray:
+        # Built once per loaded model: get_feature_names_out allocates a large array each call.
+        if getattr(self, "_names_cache", None) is None:
+            self._names_cache = np.concatenate([
+                self.words_.get_feature_names_out(), self.chars_.get_feature_names_out(),
+                self.names_.get_feature_names_out(), self.signals_.get_feature_names_out(),
+            ]).astype(object)
+        return self._names_cache
+
+    def _compiled(self) -> dict:
+        if getattr(self, "_compiled_cache", None) is None:
+            self._compiled_cache = {
+                "tfidf": [(v.build_analyzer(), v.vocabulary_, v.idf_, self.offsets_[i])
+                          for i, v in enumerate((self.words_, self.chars_, self.names_))],
+                "signals": (self.signals_.vocabulary_, self.offsets_[3]),
+            }
+        return self._compiled_cache
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_names_cache", None)
+        state.pop("_compiled_cache", None)
+        return state
+
+
+class ColumnMask(TransformerMixin, BaseEstimator):
+    """Zeroes the masked columns, so that a head learns nothing from them (e.g. toxicity from the email)."""
+
+    def __init__(self, drop: np.ndarray):
+        self.drop = drop
+
+    def fit(self, matrix, y=None):
+        """Nothing to learn."""
+        return self
+
+    def transform(self, matrix):
+        """The matrix with the dropped columns set to zero."""
+        return matrix @ sp.diags((~self.drop).astype(matrix.dtype), format="csr")

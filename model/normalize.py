@@ -1,0 +1,68 @@
+"""Text normalisation that undoes the usual obfuscations before the vectorisers see the text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from model.signals import LINK
+
+# Latin lookalikes from Cyrillic, Greek and other scripts that spammers swap in to dodge filters.
+_HOMOGLYPHS = str.maketrans(
+    {
+        "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i", "ј": "j",
+        "ѕ": "s", "ԁ": "d", "ɡ": "g", "һ": "h", "ӏ": "l", "ԛ": "q", "ԝ": "w", "к": "k", "м": "m",
+        "т": "t", "в": "b", "н": "h", "А": "a", "В": "b", "Е": "e", "К": "k", "М": "m", "Н": "h",
+        "О": "o", "Р": "p", "С": "c", "Т": "t", "Х": "x", "У": "y", "α": "a", "β": "b", "ε": "e",
+        "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "Α": "a",
+        "Β": "b", "Ε": "e", "Ζ": "z", "Η": "h", "Ι": "i", "Κ": "k", "Μ": "m", "Ν": "n", "Ο": "o",
+        "Ρ": "p", "Τ": "t", "Υ": "y", "Χ": "x", "ı": "i", "ł": "l", "ø": "o", "đ": "d", "ß": "ss",
+        "Ѕ": "s", "І": "i", "Ј": "j",
+    }
+)
+
+# Digits and symbols read as letters, applied only inside tokens that also contain letters,
+# so that "2019" or "$4.50" survive while "1d10t", "v!agra" and "$hit" are undone.
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
+     "@": "a", "$": "s", "!": "i", "|": "l", "+": "t", "€": "e", "(": "c"}
+)
+_LEET_CHARS = set("0134578@$!|+€(9")
+
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_USER_MENTION = re.compile(r"@\w+")
+# Three or more single letters separated by one space, dot, dash, underscore or star: "f u c k", "c.a.s.i.n.o".
+_SPACED = re.compile(r"\b(?:[^\W\d_][ .\-_*]){2,}[^\W\d_]\b")
+_SPACED_SEPARATORS = re.compile(r"[ .\-_*]")
+_REPEATS = re.compile(r"(.)\1{2,}")
+_TOKEN = re.compile(r"\S+")
+
+
+def fold_unicode(text: str) -> str:
+    """NFKC-fold, map homoglyphs to Latin and strip accents, keeping case."""
+    text = unicodedata.normalize("NFKC", text).translate(_HOMOGLYPHS)
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _unleet(token: str) -> str:
+    if not any(ch.isalpha() for ch in token) or not (_LEET_CHARS & set(token)):
+        return token
+    core = token.strip(".,;:?\"'()[]{}")
+    if not core or not any(ch.isalpha() for ch in core):
+        return token
+    # A trailing "!" or "." is punctuation, not a letter.
+    stripped = core.rstrip("!")
+    return token.replace(stripped, stripped.translate(_LEET)) if stripped else token
+
+
+def normalize_text(text: str) -> str:
+    """Lower-case text with links, emails and mentions replaced by tokens and obfuscation undone."""
+    text = fold_unicode(text)
+    text = _EMAIL.sub(" xemailx ", text)
+    text = LINK.sub(" xurlx ", text)
+    text = _USER_MENTION.sub(" xuserx ", text)
+    text = text.lower()
+    text = _SPACED.sub(lambda m: _SPACED_SEPARATORS.sub("", m.group(0)), text)
+    text = _TOKEN.sub(lambda m: _unleet(m.group(0)), text)
+    return _REPEATS.sub(r"\1", text)

@@ -1,0 +1,124 @@
+"""Metadata signals about a comment and its author fields, beyond the words themselves."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+LINK = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"']+"
+    r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|info|biz|xyz|top|ru|io|co|online|site|shop|store|club"
+    r"|live|me|us|uk|in|cn|tk|ly|gl|link|click|app|pro|vip|win|bet|casino|loan|cc)\b(?:/\S*)?",
+    re.IGNORECASE,
+)
+_PHONE = re.compile(r"(?:\+|\b)(?:\d[\s().-]{0,2}){9,14}\d\b")
+_MONEY = re.compile(
+    r"[$€£₹]\s?\d[\d,.]*\s?[kKmM]?|\b\d[\d,.]*\s?(?:usd|dollars|euros?|pounds|bucks|btc|k\b)", re.IGNORECASE
+)
+# Signals about who posted rather than what they wrote; the toxicity heads ignore them.
+AUTHOR_SIGNAL_PREFIXES = ("name_", "url_", "email_")
+_REPEATED_CHAR = re.compile(r"(.)\1{2,}")
+_WORD = re.compile(r"[^\W\d_]+")
+
+FREE_MAIL = frozenset(
+    {"gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "aol.com", "icloud.com", "proton.me",
+     "protonmail.com", "gmx.de", "gmx.net", "web.de", "live.com", "msn.com", "yandex.ru", "mail.ru",
+     "yahoo.co.uk", "btinternet.com", "orange.fr", "free.fr", "libero.it", "qq.com", "163.com"}
+)
+COMMON_TLDS = frozenset({"com", "org", "net", "edu", "gov", "uk", "de", "fr", "ca", "au", "ie", "nz", "it",
+                         "es", "nl", "be", "ch", "at", "se", "no", "dk", "fi", "pl", "in", "jp", "br", "mx"})
+_COMMERCIAL_WORDS = frozenset(
+    {"best", "cheap", "buy", "online", "free", "loan", "loans", "casino", "bet", "crypto", "bitcoin", "seo",
+     "services", "service", "agency", "insurance", "deals", "discount", "shop", "store", "pills", "sale",
+     "near", "me", "top", "official", "support", "expert", "recovery", "hack", "hacker", "forex", "trading",
+     "investment", "marketing", "followers", "likes", "dating", "escort", "escorts", "viagra", "cbd", "vpn",
+     "repair", "rental", "lawyer", "attorney", "company", "solutions", "review", "reviews", "2024",
+     "2025", "2026", "quotes", "price", "prices", "download", "porn", "sex", "pharmacy"}
+)
+
+
+def domain_of(url: str) -> str:
+    """The lower-case host of a link, with a leading www. removed; empty if there is none."""
+    candidate = url if "://" in url else f"http://{url}"
+    try:
+        host = urlsplit(candidate).hostname or ""
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
+
+
+def links_in(text: str) -> list[str]:
+    """Every link-like string in a text, bare domains included."""
+    return LINK.findall(text)
+
+
+def _scripts(word: str) -> set[str]:
+    found = set()
+    for ch in word:
+        if ch.isalpha():
+            name = unicodedata.name(ch, "")
+            found.add(name.split(" ", 1)[0])
+    return found
+
+
+def _has_mixed_script_word(text: str) -> bool:
+    return any(len(_scripts(word)) > 1 for word in _WORD.findall(text))
+
+
+def _name_looks_commercial(name: str) -> bool:
+    words = [w.lower() for w in re.findall(r"[\w']+", name)]
+    commercial = sum(w in _COMMERCIAL_WORDS for w in words)
+    return commercial >= 1 and (len(words) >= 3 or commercial >= 2)
+
+
+def _tld(domain: str) -> str:
+    return domain.rsplit(".", 1)[-1] if "." in domain else ""
+
+
+def extract_signals(example: Mapping[str, str]) -> dict[str, float]:
+    """Numeric and categorical signals for one comment, as a sparse feature dict."""
+    comment = example.get("comment", "") or ""
+    name = example.get("name", "") or ""
+    email = (example.get("email", "") or "").lower()
+    url = example.get("url", "") or ""
+
+    links = links_in(comment)
+    domains = {domain_of(link) for link in links} - {""}
+    letters = [ch for ch in comment if ch.isalpha()]
+    upper_ratio = sum(ch.isupper() for ch in letters) / len(letters) if letters else 0.0
+    email_domain = email.rsplit("@", 1)[-1] if "@" in email else ""
+
+    signals: dict[str, float] = {
+        "links": math.log1p(len(links)),
+        "distinct_domains": math.log1p(len(domains)),
+        "length": math.log1p(len(comment)) / 10,
+        "uppercase_ratio": upper_ratio if len(letters) >= 8 else 0.0,
+        "repeated_chars": min(len(_REPEATED_CHAR.findall(comment)), 5) / 5,
+        "phone_numbers": min(len(_PHONE.findall(comment)), 3) / 3,
+        "money_amounts": min(len(_MONEY.findall(comment)), 3) / 3,
+        "exclamations": min(comment.count("!"), 10) / 10,
+    }
+    if _has_mixed_script_word(comment) or _has_mixed_script_word(name):
+        signals["mixed_scripts"] = 1.0
+    if links_in(name) or "@" in name:
+        signals["name_has_link"] = 1.0
+    if _name_looks_commercial(name):
+        signals["name_looks_like_keywords"] = 1.0
+    if len(name.split()) >= 4:
+        signals["name_many_words"] = 1.0
+    if url.strip():
+        signals["url_given"] = 1.0
+        url_tld = _tld(domain_of(url.strip()))
+        signals["url_tld_uncommon"] = float(url_tld not in COMMON_TLDS)
+    for domain in domains:
+        if _tld(domain) not in COMMON_TLDS:
+            signals["link_tld_uncommon"] = 1.0
+    if email_domain:
+        signals["email_free_mail"] = float(email_domain in FREE_MAIL)
+        signals["email_tld_uncommon"] = float(_tld(email_domain) not in COMMON_TLDS)
+        signals["email_digits"] = float(sum(ch.isdigit() for ch in email.split("@", 1)[0]) >= 3)
+        signals[f"email_domain={email_domain}"] = 1.0
+    return signals

@@ -1,0 +1,113 @@
+"""Training with an honest held-out split, metrics and precision-targeted thresholds."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
+from sklearn.model_selection import train_test_split
+
+from model.classifier import LABELS, ModerationModel
+from model.corpus import Example, examples_hash
+
+# The precision each action must reach on validation data: a hold costs a moderator a look,
+# a reject silently removes a reader's words, so it has to be right far more often.
+HOLD_PRECISION = 0.80
+REJECT_PRECISION = 0.97
+MIN_HOLD_AT = 0.30
+
+
+@dataclass
+class TrainingResult:
+    """A fitted model plus what the manifest records about how it was made."""
+
+    model: ModerationModel
+    metrics: dict
+    thresholds: dict[str, dict[str, float]]
+    data: dict
+
+
+def label_vector(examples: Sequence[Example], label: str) -> np.ndarray:
+    """0/1 targets for one label."""
+    attribute = "spam" if label == "spam" else "toxic"
+    return np.array([getattr(e, attribute) for e in examples], dtype=int)
+
+
+def _metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    if len(set(y.tolist())) < 2:
+        return {"examples": len(y), "positives": int(y.sum())}
+    return {
+        "examples": len(y),
+        "positives": int(y.sum()),
+        "roc_auc": round(float(roc_auc_score(y, p)), 4),
+        "pr_auc": round(float(average_precision_score(y, p)), 4),
+    }
+
+
+def threshold_for_precision(y: np.ndarray, p: np.ndarray, precision: float, floor: float) -> float:
+    """The lowest score whose decisions reach the target precision on (y, p)."""
+    if len(set(y.tolist())) < 2:
+        return 0.99
+    precisions, _, thresholds = precision_recall_curve(y, p)
+    reaching = [t for prec, t in zip(precisions[:-1], thresholds, strict=True) if prec >= precision]
+    chosen = min(reaching) if reaching else 0.99
+    return round(float(min(max(chosen, floor), 0.99)), 4)
+
+
+def _strata(examples: Sequence[Example]) -> list[str]:
+    # Stratify on the label combination; a combination too rare to split joins the commonest one.
+    strata = [f"{e.spam}{e.toxic}" for e in examples]
+    counts = Counter(strata)
+    commonest = counts.most_common(1)[0][0]
+    return [s if counts[s] >= 2 else commonest for s in strata]
+
+
+def evaluate(model: ModerationModel, examples: Sequence[Example],
+             thresholds: dict[str, dict[str, float]] | None = None) -> dict:
+    """ROC-AUC and PR-AUC per label (and precision/recall at thresholds) on labelled examples."""
+    probabilities = model.probabilities([e.fields() for e in examples])
+    report = {}
+    for label in LABELS:
+        y, p = label_vector(examples, label), probabilities[label]
+        report[label] = _metrics(y, p)
+        if thresholds and label in thresholds and y.sum():
+            for action in ("hold_at", "reject_at"):
+                flagged = p >= thresholds[label][action]
+                report[label][f"recall_{action}"] = round(float(flagged[y == 1].mean()), 4)
+                if flagged.any():
+                    report[label][f"precision_{action}"] = round(float(y[flagged].mean()), 4)
+    return report
+
+
+def train_model(examples: Sequence[Example], *, validation_fraction: float = 0.2, seed: int = 0,
+                frozen: Sequence[Example] = ()) -> TrainingResult:
+    """Fit on a training split, then measure and pick thresholds on the held-out rest.
+
+    `frozen` examples are never trained on and always join the validation set.
+    """
+    strata = _strata(examples)
+    train, validation = train_test_split(list(examples), test_size=validation_fraction, random_state=seed,
+                                         stratify=strata)
+    validation = list(validation) + list(frozen)
+    model = ModerationModel.fit(
+        [e.fields() for e in train],
+        {label: label_vector(train, label) for label in LABELS},
+        [e.category if e.toxic else None for e in train],
+        sample_weight=np.array([e.weight for e in train], dtype=float),
+    )
+    probabilities = model.probabilities([e.fields() for e in validation])
+    thresholds = {}
+    for label in LABELS:
+        y = label_vector(validation, label)
+        hold = threshold_for_precision(y, probabilities[label], HOLD_PRECISION, MIN_HOLD_AT)
+        reject = threshold_for_precision(y, probabilities[label], REJECT_PRECISION, hold)
+        thresholds[label] = {"hold_at": hold, "reject_at": max(reject, hold),
+                             "hold_precision_target": HOLD_PRECISION,
+                             "reject_precision_target": REJECT_PRECISION}
+    metrics = {"validation": evaluate(model, validation, thresholds)}
+    data = {"sha256": examples_hash(examples), "examples": len(examples), "train": len(train),
+            "validation": len(validation), "sources": sorted({e.source for e in examples})}
+    return TrainingResult(model=model, metrics=metrics, thresholds=thresholds, data=data)

@@ -1,0 +1,1 @@
+"""The moderation domain: validation, policy, storage and keys. Nothing here imports Flask."""

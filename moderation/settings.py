@@ -1,0 +1,90 @@
+"""Every setting, its default, and the environment variable that overrides it (the README lists them)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from moderation.keys import split_keys
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value that cannot be used."""
+
+
+def instance_path(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where local state lives: the SQLite database, generated keys and the model store."""
+    return Path(environ.get("MODERATION_INSTANCE_PATH") or PROJECT_ROOT / "instance").resolve()
+
+
+def defaults(instance: Path) -> dict[str, Any]:
+    """Settings before the environment is read."""
+    return {
+        "DATABASE_URL": f"sqlite:///{instance / 'moderation.db'}",
+        "MODEL_DIR": str(instance / "models"),
+        "TRAINING_DATA_DIR": str(PROJECT_ROOT / "training_data"),
+        "SITE_KEYS": [],
+        "MODERATOR_KEYS": [],
+        "MAX_CONTENT_LENGTH": 1_000_000,
+        "MAX_COMMENT_LENGTH": 10_000,
+        "MAX_BATCH_ITEMS": 1_000,
+        "CHECK_DELIVERABILITY": False,
+        "THRESHOLDS": {},
+        "MODEL_CHECK_SECONDS": 2.0,
+    }
+
+
+def _number(environ: Mapping[str, str], name: str, kind: type, low: float, high: float):
+    raw = environ[name]
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a {kind.__name__}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={raw!r} must be between {low} and {high}")
+    return value
+
+
+def _boolean(environ: Mapping[str, str], name: str) -> bool:
+    raw = environ[name].strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off", ""):
+        return False
+    raise SettingsError(f"{name}={environ[name]!r} is not a boolean (true/false)")
+
+
+def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """Settings: defaults overridden by whatever the environment sets."""
+    settings = defaults(instance_path(environ))
+    simple = {"DATABASE_URL": "DATABASE_URL", "MODERATION_MODEL_DIR": "MODEL_DIR",
+              "MODERATION_TRAINING_DATA": "TRAINING_DATA_DIR"}
+    for variable, key in simple.items():
+        if environ.get(variable):
+            settings[key] = environ[variable]
+    if environ.get("MODERATION_SITE_KEYS"):
+        settings["SITE_KEYS"] = split_keys(environ["MODERATION_SITE_KEYS"])
+    if environ.get("MODERATION_MODERATOR_KEYS"):
+        settings["MODERATOR_KEYS"] = split_keys(environ["MODERATION_MODERATOR_KEYS"])
+    numbers = {
+        "MODERATION_MAX_BODY_BYTES": ("MAX_CONTENT_LENGTH", int, 1_000, 100_000_000),
+        "MODERATION_MAX_COMMENT_LENGTH": ("MAX_COMMENT_LENGTH", int, 1, 1_000_000),
+        "MODERATION_MODEL_CHECK_SECONDS": ("MODEL_CHECK_SECONDS", float, 0.1, 3600),
+    }
+    for variable, (key, kind, low, high) in numbers.items():
+        if environ.get(variable):
+            settings[key] = _number(environ, variable, kind, low, high)
+    if environ.get("MODERATION_CHECK_DELIVERABILITY"):
+        settings["CHECK_DELIVERABILITY"] = _boolean(environ, "MODERATION_CHECK_DELIVERABILITY")
+    thresholds: dict[str, dict[str, float]] = {}
+    for label in ("spam", "toxicity"):
+        for action in ("hold_at", "reject_at"):
+            variable = f"MODERATION_{label.upper()}_{action.upper()}"
+            if environ.get(variable):
+                thresholds.setdefault(label, {})[action] = _number(environ, variable, float, 0.0, 1.0)
+    settings["THRESHOLDS"] = thresholds
+    return settings

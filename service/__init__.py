@@ -1,0 +1,33 @@
+"""The HTTP service: a thin Flask shell around the moderation domain."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from moderation import settings
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings from the environment (or test_config), then extensions, blueprints, errors."""
+    app = Flask(__name__, instance_path=str(settings.instance_path()))
+    if test_config is None:
+        app.config.from_mapping(settings.from_env())
+    else:
+        app.config.from_mapping(settings.defaults(settings.instance_path()))
+        app.config.from_mapping(test_config)
+    app.json.sort_keys = False
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from service import errors, extensions
+    from service.api import comments, health
+    from service.openapi import bp as openapi_bp
+
+    extensions.init_app(app)
+    for blueprint in (comments.bp, health.bp, openapi_bp):
+        app.register_blueprint(blueprint)
+    errors.register_error_handlers(app)
+    return app

@@ -1,0 +1,76 @@
+"""Submitting, previewing and reading comments."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, url_for
+
+from moderation.keys import SITE
+from moderation.moderate import moderate, moderate_many
+from moderation.store import StoreUnavailable, isoformat, utcnow
+from moderation.validation import ValidationFailed, validate_comment
+from service.auth import require_key
+from service.errors import ApiError
+from service.extensions import serving_model, store
+from service.schemas import parse_comment, request_body, validation_settings
+
+bp = Blueprint("comments", __name__, url_prefix="/v1")
+DECISION_FIELDS = ("decision", "scores", "reasons", "model_version", "created_at")
+
+
+def _unavailable(error: StoreUnavailable) -> ApiError:
+    return ApiError(503, "Service Unavailable", f"The database is unavailable ({error}); nothing was decided.",
+                    slug="store-unavailable", headers={"Retry-After": "5"})
+
+
+@bp.post("/comments")
+@require_key(SITE)
+def create_comment():
+    """Validate, score, decide and store one comment."""
+    comment = parse_comment(request_body())
+    decision = moderate(comment, serving_model(), current_app.config["THRESHOLDS"])
+    try:
+        stored = store().save_comment(comment, decision)
+    except StoreUnavailable as error:
+        raise _unavailable(error) from None
+    body = {"id": stored["id"], **{key: stored[key] for key in DECISION_FIELDS}}
+    return body, 201, {"Location": url_for("comments.get_comment", comment_id=stored["id"])}
+
+
+@bp.get("/comments/<comment_id>")
+@require_key(SITE)
+def get_comment(comment_id: str):
+    """A stored comment with its current status."""
+    try:
+        found = store().get_comment(comment_id)
+    except StoreUnavailable as error:
+        raise _unavailable(error) from None
+    if found is None:
+        raise ApiError(404, "Not Found", f"No comment has the id {comment_id!r}.")
+    return found
+
+
+@bp.post("/analyze")
+@require_key(SITE)
+def analyze():
+    """Score and decide up to MAX_BATCH_ITEMS comments without storing them."""
+    items = request_body().get("items")
+    limit = current_app.config["MAX_BATCH_ITEMS"]
+    if not isinstance(items, list) or not 1 <= len(items) <= limit:
+        raise ApiError(422, "Unprocessable Content", f"`items` must be a list of 1 to {limit} comments.",
+                       errors={"items": [f"Must be a list of 1 to {limit} comment objects."]},
+                       slug="invalid-fields")
+    settings = validation_settings()
+    results: list[dict] = [{} for _ in items]
+    valid = []
+    for index, item in enumerate(items):
+        try:
+            valid.append((index, validate_comment(item, settings)))
+        except ValidationFailed as failure:
+            results[index] = {"errors": failure.errors}
+    decisions = moderate_many([c for _, c in valid], serving_model(), current_app.config["THRESHOLDS"])
+    created_at = isoformat(utcnow())
+    for (index, _), decision in zip(valid, decisions, strict=True):
+        results[index] = {"decision": decision.decision, "scores": decision.scores,
+                          "reasons": [r.as_dict() for r in decision.reasons],
+                          "model_version": decision.model_version, "created_at": created_at}
+    return {"results": results}

@@ -1,0 +1,48 @@
+"""Bearer-key authentication for the API."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import current_app, g, request
+
+from moderation.keys import MODERATOR, SITE, ApiKey, KeyRing
+from service.errors import ApiError
+
+_ALLOWED = {SITE: {SITE, MODERATOR}, MODERATOR: {MODERATOR}}
+
+
+def keyring() -> KeyRing:
+    """The app's key ring."""
+    return current_app.extensions["moderation.keys"]
+
+
+def bearer_token() -> str | None:
+    """The token from `Authorization: Bearer <token>`, if present."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def authenticate(token: str | None, role: str) -> ApiKey:
+    """The key for token if it may act as role; otherwise a 401 or 403 problem."""
+    key = keyring().authenticate(token)
+    if key is None:
+        raise ApiError(401, "Unauthorized", "A valid API key is required: send `Authorization: Bearer <key>`.",
+                       headers={"WWW-Authenticate": 'Bearer realm="moderation"'})
+    if key.role not in _ALLOWED[role]:
+        raise ApiError(403, "Forbidden", f"This endpoint needs a {role} key.")
+    return key
+
+
+def require_key(role: str = SITE):
+    """Decorator: the view runs only for a key allowed to act as role; g.api_key names it."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            g.api_key = authenticate(bearer_token(), role)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

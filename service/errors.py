@@ -1,0 +1,63 @@
+"""One error shape for every 4xx and 5xx: RFC 9457 problem details as application/problem+json."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, json
+from werkzeug.exceptions import HTTPException
+
+PROBLEM_TYPE_BASE = "https://moderation.invalid/problems/"
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An error that becomes a problem+json response."""
+
+    def __init__(self, status: int, title: str, detail: str = "", errors: dict[str, list[str]] | None = None,
+                 slug: str | None = None, headers: dict[str, str] | None = None):
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail or title
+        self.errors = errors or {}
+        self.slug = slug or title.lower().replace(" ", "-")
+        self.headers = headers or {}
+
+
+def problem(status: int, title: str, detail: str, errors: dict[str, list[str]] | None = None,
+            slug: str | None = None, headers: dict[str, str] | None = None) -> Response:
+    """A problem+json response."""
+    body = {
+        "type": PROBLEM_TYPE_BASE + (slug or title.lower().replace(" ", "-")),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "errors": errors or {},
+    }
+    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    response.headers.update(headers or {})
+    return response
+
+
+def _api_error(error: ApiError) -> Response:
+    return problem(error.status, error.title, error.detail, error.errors, error.slug, error.headers)
+
+
+def _http_error(error: HTTPException) -> Response:
+    response = problem(error.code or 500, error.name, error.description or error.name)
+    if error.code == 405 and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def _unexpected_error(error: Exception) -> Response:
+    log.exception("unhandled error")
+    return problem(500, "Internal Server Error", "The server failed to handle this request.")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Route every error through the problem+json shape."""
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)

@@ -1,0 +1,60 @@
+"""The service's long-lived objects, kept in app.extensions and created once per app."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app
+
+from model import LoadedModel, ModelStore
+from moderation.active_model import ActiveModel
+from moderation.keys import MODERATOR, SITE, KeyRing, load_or_create_instance_keys
+from moderation.store import Store, StoreUnavailable
+from service.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+
+def _keyring(app: Flask) -> KeyRing:
+    site, moderator = app.config["SITE_KEYS"], app.config["MODERATOR_KEYS"]
+    if not site and not moderator and not app.testing:
+        keys, _ = load_or_create_instance_keys(app.instance_path)
+        site, moderator = keys.get(SITE, []), keys.get(MODERATOR, [])
+    ring = KeyRing(site, moderator)
+    if not ring:
+        raise RuntimeError("No API keys are configured: set MODERATION_SITE_KEYS and MODERATION_MODERATOR_KEYS.")
+    return ring
+
+
+def init_app(app: Flask) -> None:
+    """Open the database, load the key ring and the active model (start-up, never import time)."""
+    store = Store(app.config["DATABASE_URL"])
+    try:
+        store.create_schema()
+    except StoreUnavailable as error:
+        # Start anyway: /readyz reports the database until it answers, and writes get 503s.
+        log.error("database unavailable at start-up: %s", error)
+    active = ActiveModel(ModelStore(app.config["MODEL_DIR"]), app.config["MODEL_CHECK_SECONDS"])
+    active.load()
+    app.extensions["moderation.store"] = store
+    app.extensions["moderation.model"] = active
+    app.extensions["moderation.keys"] = _keyring(app)
+
+
+def store() -> Store:
+    """The comments store."""
+    return current_app.extensions["moderation.store"]
+
+
+def active_model() -> ActiveModel:
+    """The holder of the serving model."""
+    return current_app.extensions["moderation.model"]
+
+
+def serving_model() -> LoadedModel:
+    """The model to score with now, or a 503 problem if none could be loaded."""
+    loaded = active_model().get()
+    if loaded is None:
+        raise ApiError(503, "Service Unavailable", f"No model is loaded: {active_model().error}",
+                       slug="model-unavailable")
+    return loaded

@@ -1,0 +1,44 @@
+"""Request parsing: JSON or form bodies in, validated domain objects out, problems for anything else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+
+from moderation.validation import CommentInput, ValidationFailed, ValidationSettings, validate_comment
+from service.errors import ApiError
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def request_body() -> dict[str, Any]:
+    """The request body as a dict, from JSON or a form; 400 if it is neither or malformed."""
+    mimetype = request.mimetype
+    if mimetype == "application/json" or mimetype.endswith("+json"):
+        data = request.get_json(silent=True)
+        if data is None:
+            raise ApiError(400, "Bad Request", "The body is not valid JSON.", slug="malformed-json")
+        if not isinstance(data, dict):
+            raise ApiError(400, "Bad Request", "The JSON body must be an object.", slug="malformed-json")
+        return data
+    if mimetype in FORM_TYPES:
+        return request.form.to_dict()
+    raise ApiError(400, "Bad Request",
+                   "Send the body as application/json or application/x-www-form-urlencoded.",
+                   slug="unsupported-content-type")
+
+
+def validation_settings() -> ValidationSettings:
+    """The app's validation limits."""
+    return ValidationSettings(max_comment_length=current_app.config["MAX_COMMENT_LENGTH"],
+                              check_deliverability=current_app.config["CHECK_DELIVERABILITY"])
+
+
+def parse_comment(data: dict[str, Any]) -> CommentInput:
+    """A validated comment, or a 422 problem naming every failing field."""
+    try:
+        return validate_comment(data, validation_settings())
+    except ValidationFailed as failure:
+        raise ApiError(422, "Unprocessable Content", "Some fields are missing or invalid.",
+                       errors=failure.errors, slug="invalid-fields") from None

@@ -1,0 +1,111 @@
+"""The model's public API: normalisation, scoring, explanations and the checked model store."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from model import ModelLoadError, ModelStore
+from model.normalize import normalize_text
+from model.store import ARTIFACT, MANIFEST
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("You 1d10t", "you idiot"),
+        ("buy v!agra", "buy viagra"),
+        ("f u c k off", "fuck off"),
+        ("c.a.s.i.n.o", "casino"),
+        ("stuuuupid", "stupid"),
+        ("\u0405\u0440\u0435cial \u043effer", "special offer"),  # Cyrillic lookalikes
+        ("ｆｒｅｅ money", "free money"),  # full-width
+        ("in 2019 it cost $4.50", "in 2019 it cost $4.50"),
+        ("Kill the bill", "kill the bill"),
+    ],
+)
+def test_normalisation_undoes_obfuscation(raw, expected):
+    assert normalize_text(raw) == expected
+
+
+def test_links_become_a_token():
+    assert "xurlx" in normalize_text("see http://cheap-pills.xyz/buy now")
+
+
+@pytest.fixture(scope="module")
+def loaded(trained_store):
+    return trained_store.load_active()
+
+
+def test_scores_are_probabilities_with_explanations(loaded):
+    scores = loaded.model.score({"comment": "Great post! Cheap loans at quickcash.top call +1 888 555 0199",
+                                 "name": "Best Cheap Loans", "email": "a@quickcash.top", "url": ""})
+    assert 0 <= scores.spam <= 1 and 0 <= scores.toxicity <= 1
+    assert set(scores.explanations) == {"spam", "toxicity"}
+    assert scores.explanations["spam"], "the spam score names its top terms"
+    assert all(weight > 0 for _, weight in scores.explanations["spam"])
+
+
+def test_ranks_obvious_cases(loaded):
+    civil = {"comment": "I think the mayor's transport plan is underfunded, but the bus lanes are a good start.",
+             "name": "Maria", "email": "maria@gmail.com", "url": ""}
+    spam = {"comment": "Make $5000 a week from home!! Visit easy-cash-jobs.xyz now", "name": "Work From Home Jobs",
+            "email": "jobs@easy-cash-jobs.xyz", "url": "http://easy-cash-jobs.xyz"}
+    toxic = {"comment": "You are a pathetic worthless moron, shut the fuck up", "name": "Tom",
+             "email": "tom@gmail.com", "url": ""}
+    civil_s, spam_s, toxic_s = loaded.model.score_many([civil, spam, toxic])
+    assert spam_s.spam > civil_s.spam
+    assert toxic_s.toxicity > civil_s.toxicity
+    assert sum(toxic_s.categories.values()) == pytest.approx(toxic_s.toxicity, abs=1e-6)
+
+
+def test_pipeline_per_label_matches_the_model(loaded):
+    examples = [{"comment": "what a great match", "name": "a", "email": "a@b.org", "url": ""}]
+    pipeline = loaded.model.pipeline("toxicity")
+    assert np.allclose(pipeline.predict_proba(examples)[:, 1], loaded.model.probabilities(examples)["toxicity"])
+
+
+def test_manifest_records_how_the_model_was_made(loaded):
+    manifest = loaded.manifest
+    assert {"version", "created_at", "libraries", "training_data", "metrics", "thresholds"} <= set(manifest)
+    assert {"scikit-learn", "numpy", "joblib"} <= set(manifest["libraries"])
+    assert len(manifest["training_data"]["sha256"]) == 64
+    for label in ("spam", "toxicity"):
+        assert 0.5 < manifest["metrics"]["validation"][label]["roc_auc"] <= 1
+        assert 0 < manifest["thresholds"][label]["hold_at"] <= manifest["thresholds"][label]["reject_at"] < 1
+
+
+def _rewrite_manifest(store: ModelStore, version: str, change) -> None:
+    path = store.root / version / MANIFEST
+    manifest = json.loads(path.read_text())
+    change(manifest)
+    path.write_text(json.dumps(manifest))
+
+
+def test_refuses_a_tampered_artifact(model_store):
+    version = model_store.active_version()
+    with (model_store.root / version / ARTIFACT).open("ab") as handle:
+        handle.write(b"tampered")
+    with pytest.raises(ModelLoadError, match="hash"):
+        model_store.load(version)
+
+
+def test_refuses_other_library_versions(model_store):
+    version = model_store.active_version()
+    _rewrite_manifest(model_store, version, lambda m: m["libraries"].update({"scikit-learn": "0.24.2"}))
+    with pytest.raises(ModelLoadError, match=r"scikit-learn 0\.24\.2"):
+        model_store.load(version)
+
+
+@pytest.mark.parametrize("version", ["../../etc", "20261129T000000Z-deadbeef", "", "ACTIVE"])
+def test_loads_only_versions_inside_the_store(model_store, version):
+    with pytest.raises(ModelLoadError):
+        model_store.load(version)
+
+
+def test_activate_checks_the_version_loads(model_store):
+    with pytest.raises(ModelLoadError):
+        model_store.activate("20261129T000000Z-deadbeef")
+    assert model_store.active_version() is not None

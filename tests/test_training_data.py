@@ -1,0 +1,35 @@
+"""training_data/ follows the schema its README documents."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from model.corpus import REQUIRED_KEYS, read_jsonl, record_errors
+
+DATA = Path(__file__).resolve().parent.parent / "training_data"
+FILES = sorted(DATA.glob("*.jsonl"))
+
+
+def test_there_is_data():
+    assert FILES
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_every_record_is_valid(path):
+    problems = [f"{path.name}:{n}: {e}" for n, record in read_jsonl(path) for e in record_errors(record)]
+    assert not problems, "\n".join(problems[:20])
+
+
+def test_comments_are_distinct():
+    counts = Counter(record["comment"].strip().lower() for path in FILES for _, record in read_jsonl(path))
+    repeated = [text for text, n in counts.items() if n > 1]
+    assert not repeated, repeated[:5]
+
+
+def test_readme_documents_every_key():
+    readme = (DATA / "README.md").read_text()
+    for key in REQUIRED_KEYS:
+        assert f"`{key}`" in readme
