@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WEB_CONCURRENCY ?= 2
 
-.PHONY: run test lint install model bench bench-accuracy clean
+.PHONY: run test lint install model bench bench-latency bench-speed bench-accuracy clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,5 +31,17 @@ test: lint
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
 
-bench: model
+$(BIN)/.bench-installed: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: bench-latency bench-speed bench-accuracy
+
+bench-latency: model
 	$(BIN)/python -m bench.latency
+
+bench-speed: model $(BIN)/.bench-installed
+	$(BIN)/python -m bench.scoring_speed
+
+bench-accuracy: model $(BIN)/.bench-installed
+	$(BIN)/python -m bench.accuracy

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
+from model.lexicon import lexicon_signals
 from model.normalize import normalize_text
 from model.signals import AUTHOR_SIGNAL_PREFIXES, extract_signals
 
@@ -39,6 +40,10 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         names = [normalize_text(e.get("name", "") or "") for e in examples]
         return comments, names
 
+    @staticmethod
+    def _signals(example: Example, comment: str) -> dict[str, float]:
+        return extract_signals(example) | lexicon_signals(comment)
+
     def fit(self, examples: Sequence[Example], y=None):
         """Learn the vocabularies."""
         comments, names = self._texts(examples)
@@ -50,7 +55,8 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
                                       dtype=np.float32).fit(comments)
         self.names_ = TfidfVectorizer(ngram_range=(1, 2), min_df=self.min_df, sublinear_tf=True,
                                       token_pattern=_WORD_TOKEN.pattern, dtype=np.float32).fit(names)
-        self.signals_ = DictVectorizer(dtype=np.float32).fit([extract_signals(e) for e in examples])
+        self.signals_ = DictVectorizer(dtype=np.float32).fit(
+            [self._signals(e, c) for e, c in zip(examples, comments, strict=True)])
         sizes = [len(self.words_.vocabulary_), len(self.chars_.vocabulary_), len(self.names_.vocabulary_),
                  len(self.signals_.vocabulary_)]
         self.offsets_ = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
@@ -61,7 +67,7 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         comments, names = self._texts(examples)
         return sp.hstack(
             [self.words_.transform(comments), self.chars_.transform(comments), self.names_.transform(names),
-             self.signals_.transform([extract_signals(e) for e in examples])],
+             self.signals_.transform([self._signals(e, c) for e, c in zip(examples, comments, strict=True)])],
             format="csr",
         )
 
@@ -100,7 +106,7 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
                     parts_i.append(indices + offset)
                     parts_v.append(values)
             signal_vocabulary, offset = compiled["signals"]
-            signals = [(signal_vocabulary[k], v) for k, v in extract_signals(example).items()
+            signals = [(signal_vocabulary[k], v) for k, v in self._signals(example, comment).items()
                        if k in signal_vocabulary and v]
             if signals:
                 parts_i.append(np.array([i for i, _ in signals], dtype=np.int64) + offset)

@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 from sklearn.model_selection import train_test_split
 
+from model.augment import augment
 from model.classifier import LABELS, ModerationModel
 from model.corpus import Example, examples_hash
 
@@ -28,6 +29,7 @@ class TrainingResult:
     metrics: dict
     thresholds: dict[str, dict[str, float]]
     data: dict
+    validation: list[Example]
 
 
 def label_vector(examples: Sequence[Example], label: str) -> np.ndarray:
@@ -92,6 +94,7 @@ def train_model(examples: Sequence[Example], *, validation_fraction: float = 0.2
     train, validation = train_test_split(list(examples), test_size=validation_fraction, random_state=seed,
                                          stratify=strata)
     validation = list(validation) + list(frozen)
+    train = train + augment(train, seed=seed)
     model = ModerationModel.fit(
         [e.fields() for e in train],
         {label: label_vector(train, label) for label in LABELS},
@@ -110,4 +113,4 @@ def train_model(examples: Sequence[Example], *, validation_fraction: float = 0.2
     metrics = {"validation": evaluate(model, validation, thresholds)}
     data = {"sha256": examples_hash(examples), "examples": len(examples), "train": len(train),
             "validation": len(validation), "sources": sorted({e.source for e in examples})}
-    return TrainingResult(model=model, metrics=metrics, thresholds=thresholds, data=data)
+    return TrainingResult(model=model, metrics=metrics, thresholds=thresholds, data=data, validation=validation)

@@ -1,0 +1,189 @@
+"""Accuracy on the real datasets in ../shared/datasets, next to alt-profanity-check, in one run.
+
+    make bench-accuracy         # or: .venv/bin/python -m bench.accuracy [--skip-trained] [--datasets olid,davidson]
+
+(a) the shipped default model (trained only on training_data/) on each dataset;
+(b) the same training pipeline trained on each dataset's own train split and tested on its test split
+    (cross-video for YouTube spam, the official test set for OLID);
+and alt-profanity-check's scores on exactly the same comments.
+
+Decision rates use the full policy (both labels and their thresholds): the share of positives held or
+rejected, and the share of negatives accepted. Nothing trained here is saved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import accuracy_score, average_precision_score, f1_score, roc_auc_score
+
+from bench import datasets
+from bench.datasets import Dataset, Item
+from model import Example, LoadedModel, ModelStore, load_training_data, train_model
+from model.training import TrainingResult
+from moderation import settings
+from moderation.policy import ACCEPT, decide, resolve_thresholds
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def default_model() -> LoadedModel:
+    """The active model of the local instance, trained from training_data/ first if there is none."""
+    store = ModelStore(settings.from_env()["MODEL_DIR"])
+    if store.active_version() is None:
+        manifest = store.save(train_model(load_training_data(settings.from_env()["TRAINING_DATA_DIR"])))
+        store.activate(manifest["version"])
+    return store.load_active()
+
+
+def decisions(model, thresholds: dict, items: list[Item]) -> tuple[np.ndarray, list[str]]:
+    """The relevant scores per label and the policy's decision for each item, via the service's own path."""
+    scored = model.score_many([item.fields() for item in items], explain=False)
+    return scored, [decide(s, thresholds, "bench").decision for s in scored]
+
+
+def report(label: str, items: list[Item], scored, decided: list[str]) -> dict:
+    """ROC-AUC, PR-AUC and decision rates for one model on one set of items."""
+    y = np.array([item.label for item in items])
+    p = np.array([getattr(s, label) for s in scored])
+    accepted = np.array([d == ACCEPT for d in decided])
+    result = {"n": len(y), "positives": int(y.sum()),
+              "roc_auc": float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else None,
+              "pr_auc": float(average_precision_score(y, p)) if y.sum() else None,
+              "positives_held_or_rejected": float((~accepted[y == 1]).mean()) if y.sum() else None,
+              "negatives_accepted": float(accepted[y == 0].mean()) if (y == 0).any() else None,
+              "negatives": int((y == 0).sum()), "negatives_accepted_count": int(accepted[y == 0].sum())}
+    return result
+
+
+def profanity_check_scores(items: list[Item]) -> np.ndarray | None:
+    """alt-profanity-check's probability for each comment, or None if it is not installed."""
+    try:
+        from profanity_check import predict_prob
+    except ImportError:
+        return None
+    return predict_prob([item.comment for item in items])
+
+
+def to_examples(items: list[Item], label: str) -> list[Example]:
+    """Dataset items as training examples for one label."""
+    return [Example(comment=i.comment, name=i.name, spam=i.label if label == "spam" else 0,
+                    toxic=i.label if label == "toxicity" else 0, category="other" if label == "toxicity"
+                    and i.label else None, source="bench") for i in items]
+
+
+def best_threshold(y: np.ndarray, p: np.ndarray, metric) -> float:
+    """The score cut-off that maximises metric on validation data."""
+    candidates = np.unique(np.quantile(p, np.linspace(0.01, 0.99, 99)))
+    return float(max(candidates, key=lambda t: metric(y, (p >= t).astype(int))))
+
+
+def train_and_test(train: list[Item], test: list[Item], label: str) -> dict:
+    """(b): fit the training pipeline on train, tune the cut-off on its validation part, measure on test."""
+    result: TrainingResult = train_model(to_examples(train, label))
+    model = result.model
+    thresholds = resolve_thresholds(result.thresholds, None)
+    validation = result.validation
+    y_val = np.array([getattr(e, "spam" if label == "spam" else "toxic") for e in validation])
+    p_val = model.probabilities([e.fields() for e in validation])[label]
+    scored, decided = decisions(model, thresholds, test)
+    y = np.array([i.label for i in test])
+    p = np.array([getattr(s, label) for s in scored])
+    summary = report(label, test, scored, decided)
+    macro = best_threshold(y_val, p_val, lambda a, b: f1_score(a, b, average="macro"))
+    summary.update({
+        "accuracy_at_0.5": float(accuracy_score(y, p >= 0.5)),
+        "macro_f1_at_0.5": float(f1_score(y, p >= 0.5, average="macro")),
+        "macro_f1_tuned": float(f1_score(y, p >= macro, average="macro")),
+        "accuracy_tuned": float(accuracy_score(y, p >= best_threshold(y_val, p_val, accuracy_score))),
+    })
+    return summary
+
+
+def evaluation_items(dataset: Dataset) -> list[Item]:
+    """What the default model is measured on: the official test set for OLID, everything elsewhere."""
+    return dataset.test if dataset.name == "olid" else dataset.everything()
+
+
+def fmt(value) -> str:
+    """A figure for the table."""
+    return "   -  " if value is None else f"{value:6.3f}"
+
+
+def main() -> int:
+    """Run every available dataset and print (and save) the figures."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--skip-trained", action="store_true", help="only the default model, not (b)")
+    parser.add_argument("--datasets", help="comma-separated subset of " + ",".join(datasets.NAMES))
+    args = parser.parse_args()
+    if not datasets.available():
+        print(f"bench-accuracy: skipped, no datasets at {datasets.DATASETS_DIR}")
+        return 0
+    wanted = set(args.datasets.split(",")) if args.datasets else None
+    loaded = default_model()
+    thresholds = resolve_thresholds(loaded.manifest.get("thresholds"), settings.from_env()["THRESHOLDS"])
+    print(f"default model {loaded.version}; thresholds "
+          + ", ".join(f"{k} hold {v.hold_at:.3f} reject {v.reject_at:.3f}" for k, v in thresholds.items()))
+    results = {"model_version": loaded.version, "datasets": {}}
+    clean_total = clean_accepted = 0
+    print(f"{'dataset':16} {'score':9} {'model':22} {'n':>6} {'ROC-AUC':>7} {'PR-AUC':>7} {'pos flag':>8} "
+          f"{'neg acc':>8}")
+    for dataset in datasets.load_all():
+        if wanted and dataset.name not in wanted:
+            continue
+        started = time.perf_counter()
+        items = evaluation_items(dataset)
+        scored, decided = decisions(loaded.model, thresholds, items)
+        ours = report(dataset.label, items, scored, decided)
+        entry = {"label": dataset.label, "description": dataset.description, "default_model": ours}
+        clean_total += ours["negatives"]
+        clean_accepted += ours["negatives_accepted_count"]
+        rows = [("default model", ours)]
+        apc = profanity_check_scores(items)
+        if apc is not None:
+            y = np.array([i.label for i in items])
+            entry["alt_profanity_check"] = {"roc_auc": float(roc_auc_score(y, apc)),
+                                            "pr_auc": float(average_precision_score(y, apc))}
+            rows.append(("alt-profanity-check", {**entry["alt_profanity_check"],
+                                                 "n": len(items), "positives_held_or_rejected": None,
+                                                 "negatives_accepted": None}))
+        if not args.skip_trained:
+            if dataset.folds:
+                folds = [train_and_test(train, test, dataset.label) for train, test in dataset.folds]
+                trained = {key: float(np.mean([f[key] for f in folds])) for key in folds[0]
+                           if isinstance(folds[0][key], float)}
+                trained["n"] = sum(f["n"] for f in folds)
+                trained["folds"] = folds
+                entry["trained_on_dataset"] = trained
+                rows.append(("trained (cross-video)", trained))
+            elif dataset.train:
+                entry["trained_on_dataset"] = train_and_test(dataset.train, dataset.test, dataset.label)
+                rows.append(("trained on its train", entry["trained_on_dataset"]))
+        for name, figures in rows:
+            print(f"{dataset.name:16} {dataset.label:9} {name:22} {figures['n']:6d} {fmt(figures['roc_auc']):>7} "
+                  f"{fmt(figures['pr_auc']):>7} {fmt(figures.get('positives_held_or_rejected')):>8} "
+                  f"{fmt(figures.get('negatives_accepted')):>8}")
+        trained = entry.get("trained_on_dataset")
+        if trained:
+            print(f"{'':16} {'':9} {'':22} accuracy@0.5 {trained['accuracy_at_0.5']:.3f}  tuned accuracy "
+                  f"{trained['accuracy_tuned']:.3f}  macro-F1@0.5 {trained['macro_f1_at_0.5']:.3f}  "
+                  f"tuned macro-F1 {trained['macro_f1_tuned']:.3f}")
+        entry["seconds"] = round(time.perf_counter() - started, 1)
+        results["datasets"][dataset.name] = entry
+    if clean_total:
+        results["clean_accepted"] = clean_accepted / clean_total
+        print(f"civil comments pass: the default policy accepts {clean_accepted}/{clean_total} "
+              f"= {clean_accepted / clean_total:.1%} of the comments that are neither spam nor toxic")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "accuracy.json").write_text(json.dumps(results, indent=2))
+    print(f"saved {RESULTS / 'accuracy.json'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Word lists the team wrote, counted as signals: they generalise where n-grams of a small corpus do not.
+
+Counts are of whole normalised tokens, matching a stem at the start of the token ("fuck" covers "fucking",
+"fuckin", "fucker"), so a long comment with one insult still shows it: n-gram weights are diluted by length,
+these counts are not.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+# Offensive material, listed only so that the model can recognise it. A trailing * matches any ending
+# ("fuck*" covers "fucking"); other entries match the whole word, plural included ("ass" is not "assess").
+PROFANITY = (
+    "fuck*", "fuk*", "fck*", "phuck*", "motherfuck*", "shit*", "bullshit*", "bitch*", "biatch*", "cunt*", "dick",
+    "dickhead*", "cock", "cocksuck*", "pussy", "pussies", "asshole*", "arsehole*", "ass", "azz", "dumbass*",
+    "bastard*", "whore*", "slut*", "hoe", "thot", "twat*", "wank*", "bollock*", "prick", "jizz*", "tits", "titties",
+    "cum", "damn*", "goddamn*", "crap", "crappy", "piss*", "douche*",
+)
+INSULTS = (
+    "idiot*", "moron*", "stupid*", "dumb", "dumber", "dumbest", "imbecil*", "cretin*", "retard*", "loser*", "scum*",
+    "pathetic*", "clown*", "fool", "foolish", "buffoon*", "jackass*", "worthless", "useless", "ugly", "fatass*",
+    "trash*", "garbage", "pig", "dipshit*", "halfwit*", "nitwit*", "numbskull*", "brainless", "braindead",
+    "libtard*", "trumptard*", "snowflake", "sheep", "troll", "creep*", "freak", "lowlife*", "degenerate*",
+    "parasite*", "vermin", "rat", "bum", "coward*", "hypocrite*", "liar*", "shill", "bimbo*", "skank*", "tramp",
+    "wimp", "sissy", "jerk", "twit", "git", "tosser*", "cuck*", "simp",
+)
+SLURS = (
+    "nigger*", "nigga*", "niggah*", "negro", "faggot*", "fag", "dyke", "tranny", "trannies", "kike", "spic", "chink",
+    "wetback*", "raghead*", "towelhead*", "paki", "gook", "coon", "beaner*", "gypsy", "gypsies", "pikey", "kafir*",
+    "sandnigger*", "camel jockey", "retarded", "spaz*", "spastic*", "homo", "queer", "shemale*", "jap", "wop", "dago",
+    "cracker",
+)
+THREATS = (
+    "kill", "killing", "murder*", "shoot", "shot", "hang", "hanged", "hanging", "lynch*", "stab", "stabbed",
+    "bullet*", "rape*", "behead*", "burn", "beat", "die", "dead", "death", "bomb", "strangle*", "slit", "gas",
+    "exterminat*", "execute", "hunt", "kys", "noose*", "gun", "knife",
+)
+SECOND_PERSON = ("you", "your", "youre", "ur", "u", "ya", "yo")
+_LISTS = {"profanity": PROFANITY, "insult_words": INSULTS, "slurs": SLURS, "threat_words": THREATS}
+_TOKEN = re.compile(r"[a-z]+")
+
+
+def _matcher(words: tuple[str, ...]) -> re.Pattern:
+    stems = [re.escape(w[:-1]) + r"[a-z]*" for w in words if w.endswith("*")]
+    whole = [re.escape(w) + r"(?:e?s)?" for w in words if not w.endswith("*")]
+    return re.compile(r"\b(?:" + "|".join(sorted(stems + whole, key=len, reverse=True)) + r")\b")
+
+
+_MATCHERS = {name: _matcher(words) for name, words in _LISTS.items()}
+
+
+def lexicon_signals(normalized: str) -> dict[str, float]:
+    """Counts (log-scaled) of each word list in an already normalised comment, plus their interaction
+    with second-person address ("you" near an insult is the commonest abuse)."""
+    signals = {}
+    for name, matcher in _MATCHERS.items():
+        hits = len(matcher.findall(normalized))
+        if hits:
+            signals[f"lexicon_{name}"] = math.log1p(hits)
+    if "lexicon_insult_words" in signals or "lexicon_profanity" in signals:
+        tokens = set(_TOKEN.findall(normalized))
+        if tokens & set(SECOND_PERSON):
+            signals["lexicon_at_you"] = 1.0
+    return signals
