@@ -109,3 +109,19 @@ def test_activate_checks_the_version_loads(model_store):
     with pytest.raises(ModelLoadError):
         model_store.activate("20261129T000000Z-deadbeef")
     assert model_store.active_version() is not None
+
+
+def test_direct_scoring_matches_scikit_learn(loaded, small_examples):
+    fields = [e.fields() for e in small_examples[:200]]
+    direct = loaded.model.score_many(fields, explain=False)
+    reference = loaded.model.probabilities(fields)
+    assert np.allclose([s.spam for s in direct], reference["spam"], atol=1e-6)
+    assert np.allclose([s.toxicity for s in direct], reference["toxicity"], atol=1e-6)
+
+
+def test_toxicity_ignores_who_wrote_it(loaded):
+    comment = {"comment": "Thanks for the clear explanation of the tax changes.", "url": ""}
+    a = loaded.model.score({**comment, "name": "Jo", "email": "jo@gmail.com"})
+    b = loaded.model.score({**comment, "name": "Best Cheap Loans", "email": "x@loans.top"})
+    assert a.toxicity == pytest.approx(b.toxicity)
+    assert b.spam > a.spam
