@@ -13,7 +13,8 @@ from sklearn.pipeline import Pipeline
 from model.features import ColumnMask, CommentFeatures
 
 LABELS = ("spam", "toxicity")
-# Toxicity is about what was written: who wrote it (name, email, url) must not move the score.
+# Toxicity is about the wording: who wrote it (name, email, url), how long it is or whether it links
+# somewhere must not move the score.
 TEXT_ONLY_LABELS = frozenset({"toxicity"})
 
 
@@ -58,11 +59,11 @@ class ModerationModel:
         # request is one small dot product instead of several scikit-learn calls.
         columns, intercepts = [], []
         self._calibration = []
-        keep_text = ~self.features.author_columns()
+        keep_wording = ~self.features.non_wording_columns()
         for label in LABELS:
             calibrated = self.heads[label].calibrated_classifiers_[0]
             coef = calibrated.estimator.coef_[0]
-            columns.append(coef * keep_text if label in TEXT_ONLY_LABELS else coef)
+            columns.append(coef * keep_wording if label in TEXT_ONLY_LABELS else coef)
             intercepts.append(calibrated.estimator.intercept_[0])
             self._calibration.append((calibrated.calibrators[0].a_, calibrated.calibrators[0].b_))
         self._categories: tuple[str, ...] = ()
@@ -74,7 +75,7 @@ class ModerationModel:
                 intercepts.extend([-self.category_head.intercept_[0] / 2, self.category_head.intercept_[0] / 2])
             else:
                 intercepts.extend(self.category_head.intercept_)
-            columns.extend(row * keep_text for row in coef)
+            columns.extend(row * keep_wording for row in coef)
         self._weights = np.ascontiguousarray(np.column_stack(columns))
         self._intercepts = np.array(intercepts)
 
@@ -92,7 +93,7 @@ class ModerationModel:
         """Fit shared features, one calibrated head per label and a category head on toxic examples."""
         features = CommentFeatures().fit(examples)
         matrix = features.transform(examples)
-        text_matrix = ColumnMask(features.author_columns()).transform(matrix)
+        text_matrix = ColumnMask(features.non_wording_columns()).transform(matrix)
         heads = {}
         for label in LABELS:
             inputs = text_matrix if label in TEXT_ONLY_LABELS else matrix
@@ -109,13 +110,13 @@ class ModerationModel:
         """A scikit-learn Pipeline for one label, for use outside the service (notebooks, batch jobs)."""
         steps = [("features", self.features)]
         if label in TEXT_ONLY_LABELS:
-            steps.append(("text_only", ColumnMask(self.features.author_columns())))
+            steps.append(("wording_only", ColumnMask(self.features.non_wording_columns())))
         return Pipeline([*steps, ("classifier", self.heads[label])])
 
     def probabilities(self, examples: Sequence[Mapping[str, str]]) -> dict[str, np.ndarray]:
         """Positive-class probability per label for many examples (vectorised; for evaluation)."""
         matrix = self.features.transform(examples)
-        text_matrix = ColumnMask(self.features.author_columns()).transform(matrix)
+        text_matrix = ColumnMask(self.features.non_wording_columns()).transform(matrix)
         return {label: self.heads[label].predict_proba(text_matrix if label in TEXT_ONLY_LABELS else matrix)[:, 1]
                 for label in LABELS}
 

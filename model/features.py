@@ -11,9 +11,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
-from model.lexicon import lexicon_signals
+from model.lexicon import LEXICON_PREFIX, lexicon_signals
 from model.normalize import normalize_text
-from model.signals import AUTHOR_SIGNAL_PREFIXES, extract_signals
+from model.signals import extract_signals
 
 Example = Mapping[str, str]
 _WORD_TOKEN = re.compile(r"(?u)\b\w\w+\b|\b\w\b")
@@ -71,13 +71,14 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
             format="csr",
         )
 
-    def author_columns(self) -> np.ndarray:
-        """A boolean mask of the columns that describe the author (name, email, url), not the comment."""
+    def non_wording_columns(self) -> np.ndarray:
+        """A boolean mask of every column that is not about the comment's wording: the author's name,
+        email and url, and style and link signals. Toxicity is judged without them."""
         mask = np.zeros(self.offsets_[-1], dtype=bool)
-        mask[self.offsets_[2]:self.offsets_[3]] = True
+        mask[self.offsets_[2]:] = True
         for name, index in self.signals_.vocabulary_.items():
-            if name.startswith(AUTHOR_SIGNAL_PREFIXES):
-                mask[self.offsets_[3] + index] = True
+            if name.startswith(LEXICON_PREFIX):
+                mask[self.offsets_[3] + index] = False
         return mask
 
     def rows(self, examples: Sequence[Example]) -> list[tuple[np.ndarray, np.ndarray, str]]:

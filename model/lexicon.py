@@ -37,8 +37,22 @@ THREATS = (
     "bullet*", "rape*", "behead*", "burn", "beat", "die", "dead", "death", "bomb", "strangle*", "slit", "gas",
     "exterminat*", "execute", "hunt", "kys", "noose*", "gun", "knife",
 )
+LEXICON_PREFIX = "lexicon_"
+# Words that are not insults on their own but mark a comment that attacks rather than argues.
+DEROGATORY = (
+    "crazy", "insane", "nutjob*", "nutcase*", "lunatic*", "psycho*", "sicko*", "disgusting", "disgrace*", "evil",
+    "nazi*", "fascist*", "commie*", "racist*", "bigot*", "thug*", "pedo*", "paedo*", "pervert*", "traitor*",
+    "sucks", "suck", "sucker*", "hate", "hater*", "shut up", "stfu", "gtfo", "go to hell", "get lost", "filth*",
+    "nasty", "gross", "vile", "despicable", "sleazy", "sleazebag*", "scumbag*", "cockroach*", "animals", "savage*",
+    "subhuman*", "inbred*", "clueless", "ignorant", "delusional", "hysterical", "lame", "weak", "pos",
+)
+LEXICON_PREFIX = "lexicon_"
+# The L2 penalty treats every feature alike; scaling these few general counts up lets them carry weight
+# that would otherwise go to thousands of corpus-specific n-grams (measured: better on every real dataset).
+SCALE = 3.0
 SECOND_PERSON = ("you", "your", "youre", "ur", "u", "ya", "yo")
-_LISTS = {"profanity": PROFANITY, "insult_words": INSULTS, "slurs": SLURS, "threat_words": THREATS}
+_LISTS = {"profanity": PROFANITY, "insult_words": INSULTS, "slurs": SLURS, "threat_words": THREATS,
+          "derogatory": DEROGATORY}
 _TOKEN = re.compile(r"[a-z]+")
 
 
@@ -58,9 +72,9 @@ def lexicon_signals(normalized: str) -> dict[str, float]:
     for name, matcher in _MATCHERS.items():
         hits = len(matcher.findall(normalized))
         if hits:
-            signals[f"lexicon_{name}"] = math.log1p(hits)
-    if "lexicon_insult_words" in signals or "lexicon_profanity" in signals:
+            signals[f"{LEXICON_PREFIX}{name}"] = SCALE * math.log1p(hits)
+    if f"{LEXICON_PREFIX}insult_words" in signals or f"{LEXICON_PREFIX}profanity" in signals:
         tokens = set(_TOKEN.findall(normalized))
         if tokens & set(SECOND_PERSON):
-            signals["lexicon_at_you"] = 1.0
+            signals[f"{LEXICON_PREFIX}at_you"] = SCALE
     return signals

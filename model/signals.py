@@ -18,8 +18,6 @@ _PHONE = re.compile(r"(?:\+|\b)(?:\d[\s().-]{0,2}){9,14}\d\b")
 _MONEY = re.compile(
     r"[$€£₹]\s?\d[\d,.]*\s?[kKmM]?|\b\d[\d,.]*\s?(?:usd|dollars|euros?|pounds|bucks|btc|k\b)", re.IGNORECASE
 )
-# Signals about who posted rather than what they wrote; the toxicity heads ignore them.
-AUTHOR_SIGNAL_PREFIXES = ("name_", "url_", "email_")
 _REPEATED_CHAR = re.compile(r"(.)\1{2,}")
 _WORD = re.compile(r"[^\W\d_]+")
 
