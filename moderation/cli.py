@@ -5,39 +5,45 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from model import ModelStore, load_training_data, train_model
+from model import ModelStore
 from moderation import settings as settings_module
+from moderation.importing import ImportFailed, read_labelled_file
 from moderation.keys import MODERATOR, SITE, load_or_create_instance_keys
-from moderation.store import Store
+from moderation.retraining import train_new_version
+from moderation.store import Store, StoreUnavailable
+
+CLI_ACTOR = "cli"
 
 
-def _train(settings: dict, data_dir: str | None, activate: bool | None) -> dict:
-    store = ModelStore(settings["MODEL_DIR"])
-    examples = load_training_data(Path(data_dir or settings["TRAINING_DATA_DIR"]))
-    print(f"training on {len(examples)} examples ...", file=sys.stderr)
-    manifest = store.save(train_model(examples))
-    if activate or (activate is None and store.active_version() is None):
-        store.activate(manifest["version"])
-        manifest["active"] = True
-    return manifest
+def _store(settings: dict) -> Store:
+    store = Store(settings["DATABASE_URL"])
+    store.create_schema()
+    return store
 
 
 def cmd_train(args: argparse.Namespace, settings: dict) -> int:
-    """Train a model from training_data/ and store it as a new version."""
-    manifest = _train(settings, args.data, args.activate)
-    summary = {key: manifest[key] for key in ("version", "metrics", "thresholds", "training_data")}
-    summary["active"] = manifest.get("active", False)
-    print(json.dumps(summary, indent=2))
+    """Train on training_data/ plus every stored label; store a new version (activate it if it passes the gate)."""
+    if args.data:
+        settings = {**settings, "TRAINING_DATA_DIR": args.data}
+    print("training ...", file=sys.stderr)
+    result = train_new_version(settings, _store(settings), activate=args.activate)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: dict) -> int:
+    """Add labelled examples from a CSV/TSV or JSON Lines file (native, YouTube Spam Collection or OLID columns)."""
+    rows = read_labelled_file(args.file, args.format)
+    count = _store(settings).add_labels(rows, source="import", actor=CLI_ACTOR)
+    print(f"imported {count} labelled examples from {args.file}; retrain with `moderation train` to use them")
     return 0
 
 
 def cmd_init(args: argparse.Namespace, settings: dict) -> int:
     """Prepare an instance: schema, keys (if none are configured) and a model (if none is active)."""
     instance = settings_module.instance_path()
-    instance.mkdir(parents=True, exist_ok=True)
-    Store(settings["DATABASE_URL"]).create_schema()
+    store = _store(settings)
     if not settings["SITE_KEYS"] and not settings["MODERATOR_KEYS"]:
         keys, created = load_or_create_instance_keys(instance)
         if created:
@@ -47,8 +53,9 @@ def cmd_init(args: argparse.Namespace, settings: dict) -> int:
         else:
             print(f"Using the API keys in {instance / 'keys.json'}.")
     if ModelStore(settings["MODEL_DIR"]).active_version() is None:
-        manifest = _train(settings, None, True)
-        print(f"Trained and activated model {manifest['version']}.")
+        print("No model yet: training the default model from training_data/ ...")
+        result = train_new_version(settings, store, activate=True)
+        print(f"Trained and activated model {result['version']}.")
     return 0
 
 
@@ -58,9 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help=cmd_train.__doc__)
     train.add_argument("--data", help="directory of *.jsonl training files (default: training_data/)")
-    train.add_argument("--activate", action=argparse.BooleanOptionalAction, default=None,
-                       help="activate the new version (default: only if no version is active)")
+    train.add_argument("--activate", action="store_true",
+                       help="activate the new version if it is not worse than the active one "
+                            "(the first version is always activated)")
     train.set_defaults(handler=cmd_train)
+    importer = commands.add_parser("import", help=cmd_import.__doc__)
+    importer.add_argument("file")
+    importer.add_argument("--format", choices=("csv", "jsonl"), required=True)
+    importer.set_defaults(handler=cmd_import)
     init = commands.add_parser("init", help=cmd_init.__doc__)
     init.set_defaults(handler=cmd_init)
     return parser
@@ -71,8 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = settings_module.from_env()
+        settings_module.instance_path().mkdir(parents=True, exist_ok=True)
         return args.handler(args, settings)
-    except (settings_module.SettingsError, ValueError) as error:
+    except (settings_module.SettingsError, ImportFailed, StoreUnavailable, ValueError, OSError) as error:
         print(f"moderation: {error}", file=sys.stderr)
         return 2
 

@@ -35,6 +35,10 @@ def defaults(instance: Path) -> dict[str, Any]:
         "CHECK_DELIVERABILITY": False,
         "THRESHOLDS": {},
         "MODEL_CHECK_SECONDS": 2.0,
+        "LABEL_WEIGHT": 5.0,
+        "PROMOTION_TOLERANCE": 0.005,
+        "WEBHOOK_URL": "",
+        "WEBHOOK_SECRET": "",
     }
 
 
@@ -62,7 +66,8 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     """Settings: defaults overridden by whatever the environment sets."""
     settings = defaults(instance_path(environ))
     simple = {"DATABASE_URL": "DATABASE_URL", "MODERATION_MODEL_DIR": "MODEL_DIR",
-              "MODERATION_TRAINING_DATA": "TRAINING_DATA_DIR"}
+              "MODERATION_TRAINING_DATA": "TRAINING_DATA_DIR", "MODERATION_WEBHOOK_URL": "WEBHOOK_URL",
+              "MODERATION_WEBHOOK_SECRET": "WEBHOOK_SECRET"}
     for variable, key in simple.items():
         if environ.get(variable):
             settings[key] = environ[variable]
@@ -74,6 +79,8 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "MODERATION_MAX_BODY_BYTES": ("MAX_CONTENT_LENGTH", int, 1_000, 100_000_000),
         "MODERATION_MAX_COMMENT_LENGTH": ("MAX_COMMENT_LENGTH", int, 1, 1_000_000),
         "MODERATION_MODEL_CHECK_SECONDS": ("MODEL_CHECK_SECONDS", float, 0.1, 3600),
+        "MODERATION_LABEL_WEIGHT": ("LABEL_WEIGHT", float, 0.1, 1000),
+        "MODERATION_PROMOTION_TOLERANCE": ("PROMOTION_TOLERANCE", float, 0.0, 0.5),
     }
     for variable, (key, kind, low, high) in numbers.items():
         if environ.get(variable):
@@ -87,4 +94,6 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
             if environ.get(variable):
                 thresholds.setdefault(label, {})[action] = _number(environ, variable, float, 0.0, 1.0)
     settings["THRESHOLDS"] = thresholds
+    if settings["WEBHOOK_URL"] and not settings["WEBHOOK_SECRET"]:
+        raise SettingsError("MODERATION_WEBHOOK_URL needs MODERATION_WEBHOOK_SECRET to sign its deliveries")
     return settings

@@ -1,89 +1,59 @@
-"""Storage of comments and their decisions, through SQLAlchemy (SQLite by default, PostgreSQL in production)."""
+"""The repository: comments, labels, the audit log and jobs, through SQLAlchemy.
+
+SQLite (WAL mode) by default, PostgreSQL in production. Every method is one transaction; any database
+failure becomes StoreUnavailable so that callers answer 503 instead of guessing.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import wraps
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, Index, String, Text, create_engine, event, select, text
+from sqlalchemy import and_, create_engine, event, func, or_, select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import sessionmaker
 
+from model import Example
 from moderation.policy import Decision
-from moderation.validation import CommentInput
+from moderation.tables import AuditEvent, Base, CommentRecord, JobRecord, LabelRecord, isoformat, utcnow
+from moderation.validation import CommentInput, Labels, Review
+
+__all__ = ["QueueQuery", "Store", "StoreUnavailable", "isoformat", "utcnow"]
+
+REVIEW_STATUS = {"approve": "accepted", "reject": "rejected"}
+EVALUATION_SHARE = 0.2
+QUEUE_ORDERS = ("newest", "oldest", "uncertain")
 
 
 class StoreUnavailable(Exception):
     """The database could not complete an operation; callers answer 503 rather than guess."""
 
 
-def utcnow() -> datetime:
-    """The current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
+class NotFound(Exception):
+    """No row has that id."""
 
 
-def isoformat(moment: datetime) -> str:
-    """RFC 3339 in UTC with a Z suffix (SQLite hands back naive datetimes, which are UTC here)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+class BadCursor(ValueError):
+    """A pagination cursor that this store did not make."""
 
 
-class Base(DeclarativeBase):
-    """The declarative base for every table."""
+def _guarded(method):
+    @wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except SQLAlchemyError as error:
+            raise StoreUnavailable(f"{method.__name__} failed: {type(error).__name__}") from error
 
-
-class CommentRecord(Base):
-    """One submitted comment, its scores, the decision and where review has taken it since."""
-
-    __tablename__ = "comments"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    email: Mapped[str] = mapped_column(String(320), index=True)
-    comment: Mapped[str] = mapped_column(Text)
-    url: Mapped[str] = mapped_column(String(2048), default="")
-    article_url: Mapped[str] = mapped_column(String(2048), default="")
-    article_id: Mapped[str] = mapped_column(String(200), default="", index=True)
-    parent_id: Mapped[str] = mapped_column(String(200), default="")
-    ip: Mapped[str] = mapped_column(String(45), default="")
-    user_agent: Mapped[str] = mapped_column(String(1000), default="")
-    referrer: Mapped[str] = mapped_column(String(2048), default="")
-    spam_score: Mapped[float] = mapped_column(Float)
-    toxicity_score: Mapped[float] = mapped_column(Float)
-    scores: Mapped[dict] = mapped_column(JSON)
-    decision: Mapped[str] = mapped_column(String(10))
-    reasons: Mapped[list] = mapped_column(JSON)
-    model_version: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(10))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-    __table_args__ = (Index("ix_comments_status_created", "status", "created_at"),)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The API representation of a stored comment."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "email": self.email,
-            "comment": self.comment,
-            "url": self.url,
-            "article_url": self.article_url,
-            "article_id": self.article_id,
-            "parent_id": self.parent_id,
-            "ip": self.ip,
-            "user_agent": self.user_agent,
-            "referrer": self.referrer,
-            "decision": self.decision,
-            "status": self.status,
-            "scores": self.scores,
-            "reasons": self.reasons,
-            "model_version": self.model_version,
-            "created_at": isoformat(self.created_at),
-            "updated_at": isoformat(self.updated_at),
-        }
+    return wrapper
 
 
 def _enable_sqlite_wal(engine: Engine) -> None:
@@ -105,19 +75,58 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def uncertainty(scores: dict[str, float]) -> float:
+    """1 when a label's score is a coin toss, 0 when every label is certain."""
+    return max(1 - abs(2 * scores[label] - 1) for label in ("spam", "toxicity"))
+
+
+def is_evaluation_text(comment: str, share: float = EVALUATION_SHARE) -> bool:
+    """Whether a labelled text belongs to a held-out evaluation set; a stable hash decides, so the same
+    text is held out in every training run."""
+    digest = hashlib.sha256(" ".join(comment.lower().split()).encode()).digest()
+    return int.from_bytes(digest[:4], "big") < share * 2**32
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """Filters, order and page of the review queue."""
+
+    status: str = "held"
+    label: str | None = None
+    article_id: str | None = None
+    email: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    order: str = "newest"
+    limit: int = 50
+    cursor: str | None = None
+
+
+def _encode_cursor(values: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> list:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError:
+        raise BadCursor("not a cursor from this queue") from None
+    if not isinstance(values, list) or len(values) != 2:
+        raise BadCursor("not a cursor from this queue")
+    return values
+
+
 class Store:
-    """The comments repository."""
+    """The repository behind the API."""
 
     def __init__(self, url: str):
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    @_guarded
     def create_schema(self) -> None:
         """Create missing tables (idempotent)."""
-        try:
-            Base.metadata.create_all(self.engine)
-        except Exception as error:
-            raise StoreUnavailable(f"could not create the schema: {error}") from error
+        Base.metadata.create_all(self.engine)
 
     def ping(self) -> bool:
         """Whether the database answers a trivial query."""
@@ -125,34 +134,233 @@ class Store:
             with self.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
             return True
-        except Exception:
+        except SQLAlchemyError:
             return False
 
-    def _session(self) -> Session:
-        return self.sessions()
+    # Comments
 
+    @_guarded
     def save_comment(self, comment: CommentInput, decision: Decision) -> dict[str, Any]:
         """Store a comment with its decision in one transaction and return its API representation."""
         now = utcnow()
+        flagged = {r.details.get("label") for r in decision.reasons if r.action != "accept"} - {None}
         record = CommentRecord(
             id=uuid.uuid4().hex, **comment.as_dict(),
             spam_score=decision.scores["spam"], toxicity_score=decision.scores["toxicity"],
+            uncertainty=uncertainty(decision.scores), flags="," + "".join(f"{f}," for f in sorted(flagged)),
             scores=decision.scores, decision=decision.decision,
             reasons=[r.as_dict() for r in decision.reasons], model_version=decision.model_version,
-            status=decision.status, created_at=now, updated_at=now,
+            status=decision.status, review=None, created_at=now, updated_at=now,
         )
-        try:
-            with self._session() as session, session.begin():
-                session.add(record)
-        except Exception as error:
-            raise StoreUnavailable(f"could not store the comment: {type(error).__name__}") from error
+        with self.sessions.begin() as session:
+            session.add(record)
         return record.as_dict()
 
+    @_guarded
     def get_comment(self, comment_id: str) -> dict[str, Any] | None:
         """A stored comment by id, or None."""
-        try:
-            with self._session() as session:
-                record = session.scalar(select(CommentRecord).where(CommentRecord.id == comment_id))
-                return record.as_dict() if record else None
-        except Exception as error:
-            raise StoreUnavailable(f"could not read the comment: {type(error).__name__}") from error
+        with self.sessions() as session:
+            record = session.get(CommentRecord, comment_id)
+            return record.as_dict() if record else None
+
+    @_guarded
+    def queue(self, query: QueueQuery) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of comments for review, each with its author's history, and the cursor of the next page."""
+        columns = {"newest": (CommentRecord.created_at, True), "oldest": (CommentRecord.created_at, False),
+                   "uncertain": (CommentRecord.uncertainty, True)}
+        column, descending = columns[query.order]
+        statement = select(CommentRecord).where(CommentRecord.status == query.status)
+        if query.label:
+            statement = statement.where(CommentRecord.flags.like(f"%,{query.label},%"))
+        if query.article_id:
+            statement = statement.where(CommentRecord.article_id == query.article_id)
+        if query.email:
+            statement = statement.where(func.lower(CommentRecord.email) == query.email.lower())
+        if query.since:
+            statement = statement.where(CommentRecord.created_at >= query.since)
+        if query.until:
+            statement = statement.where(CommentRecord.created_at < query.until)
+        if query.cursor:
+            value, last_id = _decode_cursor(query.cursor)
+            if column is CommentRecord.created_at:
+                try:
+                    value = datetime.fromisoformat(value)
+                except (TypeError, ValueError):
+                    raise BadCursor("not a cursor from this queue") from None
+            beyond = column < value if descending else column > value
+            tie = CommentRecord.id < last_id if descending else CommentRecord.id > last_id
+            statement = statement.where(or_(beyond, and_(column == value, tie)))
+        order = (column.desc(), CommentRecord.id.desc()) if descending else (column.asc(), CommentRecord.id.asc())
+        statement = statement.order_by(*order).limit(query.limit + 1)
+        with self.sessions() as session:
+            records = list(session.scalars(statement))
+            page, more = records[: query.limit], len(records) > query.limit
+            history = self._author_history(session, {r.email for r in page})
+        items = [{**r.as_dict(), "author_history": history.get(r.email.lower(), {})} for r in page]
+        next_cursor = None
+        if more:
+            last = page[-1]
+            key = last.created_at.isoformat() if column is CommentRecord.created_at else last.uncertainty
+            next_cursor = _encode_cursor([key, last.id])
+        return items, next_cursor
+
+    @staticmethod
+    def _author_history(session, emails: Iterable[str]) -> dict[str, dict[str, int]]:
+        lowered = {e.lower() for e in emails}
+        if not lowered:
+            return {}
+        rows = session.execute(
+            select(func.lower(CommentRecord.email), CommentRecord.status, func.count())
+            .where(func.lower(CommentRecord.email).in_(lowered))
+            .group_by(func.lower(CommentRecord.email), CommentRecord.status)
+        )
+        history = {e: {"accepted": 0, "held": 0, "rejected": 0} for e in lowered}
+        for email, status, count in rows:
+            history[email][status] = count
+        return history
+
+    @_guarded
+    def author_history(self, email: str) -> dict[str, int]:
+        """Counts of an author's accepted, held and rejected comments."""
+        with self.sessions() as session:
+            return self._author_history(session, [email]).get(email.lower(), {})
+
+    @_guarded
+    def review(self, comment_id: str, review: Review, actor: str) -> tuple[dict[str, Any], str]:
+        """Apply a moderator's review: status, audit event and training label, in one transaction.
+
+        Returns the updated comment and its previous status.
+        """
+        now = utcnow()
+        with self.sessions.begin() as session:
+            record = session.get(CommentRecord, comment_id, with_for_update=True)
+            if record is None:
+                raise NotFound(comment_id)
+            previous = record.status
+            record.status = REVIEW_STATUS[review.action]
+            record.review = {"action": review.action, "labels": review.labels.as_dict(), "note": review.note,
+                             "by": actor, "at": isoformat(now), "previous_status": previous}
+            record.updated_at = now
+            label = session.scalar(select(LabelRecord).where(LabelRecord.comment_id == comment_id))
+            if label is None:
+                label = LabelRecord(comment_id=comment_id, name=record.name, email=record.email, url=record.url,
+                                    comment=record.comment, source="review",
+                                    evaluation=is_evaluation_text(record.comment), created_at=now)
+                session.add(label)
+            label.spam, label.toxic = review.labels.spam, review.labels.toxic
+            label.category = review.labels.category
+            label.created_by = actor
+            session.add(AuditEvent(at=now, actor=actor, action="comment.review", target=comment_id,
+                                   details={**record.review, "status": record.status}))
+            return record.as_dict(), previous
+
+    # Labels
+
+    @_guarded
+    def add_label(self, comment: CommentInput | dict, labels: Labels, source: str, actor: str,
+                  comment_id: str | None = None) -> int:
+        """Store one labelled example (feedback, protocol endpoints, imports) and audit it."""
+        fields = comment.as_dict() if isinstance(comment, CommentInput) else comment
+        now = utcnow()
+        with self.sessions.begin() as session:
+            label = None
+            if comment_id is not None:
+                label = session.scalar(select(LabelRecord).where(LabelRecord.comment_id == comment_id))
+            if label is None:
+                label = LabelRecord(comment_id=comment_id, name=fields.get("name", ""), email=fields.get("email", ""),
+                                    url=fields.get("url", ""), comment=fields["comment"],
+                                    evaluation=is_evaluation_text(fields["comment"]), created_at=now)
+                session.add(label)
+            label.spam, label.toxic, label.category = labels.spam, labels.toxic, labels.category
+            label.source, label.created_by = source, actor
+            session.flush()
+            session.add(AuditEvent(at=now, actor=actor, action="label.add", target=str(label.id),
+                                   details={"source": source, "labels": labels.as_dict(), "comment_id": comment_id}))
+            return label.id
+
+    @_guarded
+    def add_labels(self, rows: list[tuple[dict, Labels]], source: str, actor: str) -> int:
+        """Store many labelled examples in one transaction (imports); returns how many."""
+        now = utcnow()
+        with self.sessions.begin() as session:
+            session.add_all([
+                LabelRecord(name=fields.get("name", ""), email=fields.get("email", ""), url=fields.get("url", ""),
+                            comment=fields["comment"], spam=labels.spam, toxic=labels.toxic,
+                            category=labels.category, source=source, evaluation=is_evaluation_text(fields["comment"]),
+                            created_by=actor, created_at=now)
+                for fields, labels in rows
+            ])
+            session.add(AuditEvent(at=now, actor=actor, action="label.import", target=source,
+                                   details={"count": len(rows)}))
+        return len(rows)
+
+    @_guarded
+    def labelled_examples(self, weight: float) -> tuple[list[Example], list[Example]]:
+        """Every stored label as (training examples, held-out evaluation examples)."""
+        with self.sessions() as session:
+            records = list(session.scalars(select(LabelRecord).order_by(LabelRecord.id)))
+        train, evaluation = [], []
+        for r in records:
+            example = Example(comment=r.comment, name=r.name, email=r.email, url=r.url, spam=int(r.spam),
+                              toxic=int(r.toxic), category=(r.category or "other") if r.toxic else None,
+                              weight=weight, source=f"labels/{r.source}")
+            (evaluation if r.evaluation else train).append(example)
+        return train, evaluation
+
+    @_guarded
+    def count_labels(self) -> dict[str, int]:
+        """How many labels each source has given."""
+        with self.sessions() as session:
+            rows = session.execute(select(LabelRecord.source, func.count()).group_by(LabelRecord.source))
+            return dict(rows.all())
+
+    # Audit
+
+    @_guarded
+    def audit(self, actor: str, action: str, target: str, details: dict) -> None:
+        """Record an event."""
+        with self.sessions.begin() as session:
+            session.add(AuditEvent(at=utcnow(), actor=actor, action=action, target=target, details=details))
+
+    @_guarded
+    def audit_events(self, target: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest audit events, optionally for one target."""
+        statement = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+        if target:
+            statement = statement.where(AuditEvent.target == target)
+        with self.sessions() as session:
+            return [e.as_dict() for e in session.scalars(statement)]
+
+    # Jobs
+
+    @_guarded
+    def create_job(self, kind: str, request: dict, actor: str) -> dict[str, Any]:
+        """A new queued job."""
+        job = JobRecord(id=uuid.uuid4().hex, kind=kind, status="queued", request=request, created_by=actor,
+                        created_at=utcnow())
+        with self.sessions.begin() as session:
+            session.add(job)
+            session.add(AuditEvent(at=job.created_at, actor=actor, action=f"job.{kind}", target=job.id,
+                                   details=request))
+        return job.as_dict()
+
+    @_guarded
+    def update_job(self, job_id: str, status: str, result: dict | None = None, error: str | None = None) -> None:
+        """Move a job to running, succeeded or failed."""
+        with self.sessions.begin() as session:
+            job = session.get(JobRecord, job_id)
+            if job is None:
+                raise NotFound(job_id)
+            job.status = status
+            if status == "running":
+                job.started_at = utcnow()
+            else:
+                job.finished_at = utcnow()
+                job.result, job.error = result, error
+
+    @_guarded
+    def get_job(self, job_id: str) -> dict[str, Any] | None:
+        """A job by id, or None."""
+        with self.sessions() as session:
+            job = session.get(JobRecord, job_id)
+            return job.as_dict() if job else None

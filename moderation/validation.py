@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
+from model.corpus import CATEGORIES
+
 NAME_MAX = 100
 URL_MAX = 2048
 ID_MAX = 200
@@ -159,3 +161,65 @@ def validate_comment(data: Mapping, settings: ValidationSettings = ValidationSet
     if errors:
         raise ValidationFailed(errors)
     return CommentInput(**fields)
+
+
+REVIEW_ACTIONS = ("approve", "reject")
+NOTE_MAX = 2000
+
+
+@dataclass(frozen=True)
+class Labels:
+    """A moderator's (or a site's) ground truth for one comment."""
+
+    spam: bool
+    toxic: bool
+    category: str | None = None
+
+    def as_dict(self) -> dict:
+        """The JSON form."""
+        return {"spam": self.spam, "toxic": self.toxic, "category": self.category}
+
+
+@dataclass(frozen=True)
+class Review:
+    """A moderator's decision on a comment."""
+
+    action: str
+    labels: Labels
+    note: str = ""
+
+
+def validate_labels(data, errors: dict[str, list[str]], field: str = "labels") -> Labels | None:
+    """Labels from {"spam": bool, "toxic": bool, "category"?: str}, or None with errors recorded."""
+    if not isinstance(data, Mapping):
+        errors.setdefault(field, []).append('Must be an object like {"spam": false, "toxic": true}.')
+        return None
+    problems = [f"`{key}` must be true or false." for key in ("spam", "toxic") if not isinstance(data.get(key), bool)]
+    category = data.get("category")
+    if category is not None and category not in CATEGORIES:
+        problems.append(f"`category` must be one of {', '.join(CATEGORIES)}.")
+    if category is not None and data.get("toxic") is False:
+        problems.append("`category` applies only when `toxic` is true.")
+    if problems:
+        errors.setdefault(field, []).extend(problems)
+        return None
+    return Labels(spam=data["spam"], toxic=data["toxic"], category=category if data["toxic"] else None)
+
+
+def validate_review(data: Mapping) -> Review:
+    """A review request, or ValidationFailed naming every bad field."""
+    if not isinstance(data, Mapping):
+        raise ValidationFailed({"_body": ["Must be an object with action and labels."]})
+    errors: dict[str, list[str]] = {}
+    action = data.get("action")
+    if action not in REVIEW_ACTIONS:
+        errors.setdefault("action", []).append(f"Must be one of {', '.join(REVIEW_ACTIONS)}.")
+    labels = validate_labels(data.get("labels"), errors)
+    note = data.get("note", "")
+    if note is None:
+        note = ""
+    if not isinstance(note, str) or len(note) > NOTE_MAX:
+        errors.setdefault("note", []).append(f"Must be a string of at most {NOTE_MAX} characters.")
+    if errors:
+        raise ValidationFailed(errors)
+    return Review(action=action, labels=labels, note=_clean_comment(note))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -20,14 +21,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(settings.defaults(settings.instance_path()))
         app.config.from_mapping(test_config)
     app.json.sort_keys = False
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from service import errors, extensions
-    from service.api import comments, health
+    from service.api import comments, health, models, review
     from service.openapi import bp as openapi_bp
 
     extensions.init_app(app)
-    for blueprint in (comments.bp, health.bp, openapi_bp):
+    for blueprint in (comments.bp, review.bp, models.bp, health.bp, openapi_bp):
         app.register_blueprint(blueprint)
     errors.register_error_handlers(app)
     return app

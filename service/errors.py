@@ -25,6 +25,12 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+def invalid_fields(errors: dict[str, list[str]]) -> ApiError:
+    """The 422 problem naming every failing field."""
+    return ApiError(422, "Unprocessable Content", "Some fields are missing or invalid.", errors=errors,
+                    slug="invalid-fields")
+
+
 def problem(status: int, title: str, detail: str, errors: dict[str, list[str]] | None = None,
             slug: str | None = None, headers: dict[str, str] | None = None) -> Response:
     """A problem+json response."""

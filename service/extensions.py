@@ -8,8 +8,10 @@ from flask import Flask, current_app
 
 from model import LoadedModel, ModelStore
 from moderation.active_model import ActiveModel
+from moderation.jobs import JobRunner
 from moderation.keys import MODERATOR, SITE, KeyRing, load_or_create_instance_keys
 from moderation.store import Store, StoreUnavailable
+from moderation.webhooks import WebhookSender
 from service.errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,18 @@ def init_app(app: Flask) -> None:
     app.extensions["moderation.store"] = store
     app.extensions["moderation.model"] = active
     app.extensions["moderation.keys"] = _keyring(app)
+    app.extensions["moderation.jobs"] = JobRunner(app.config, store)
+    app.extensions["moderation.webhooks"] = (
+        WebhookSender(app.config["WEBHOOK_URL"], app.config["WEBHOOK_SECRET"]) if app.config["WEBHOOK_URL"]
+        else NoWebhooks()
+    )
+
+
+class NoWebhooks:
+    """Stands in for WebhookSender when no webhook URL is configured."""
+
+    def send(self, event: dict) -> None:
+        """Drop the event."""
 
 
 def store() -> Store:
@@ -49,6 +63,16 @@ def store() -> Store:
 def active_model() -> ActiveModel:
     """The holder of the serving model."""
     return current_app.extensions["moderation.model"]
+
+
+def job_runner() -> JobRunner:
+    """The background job runner."""
+    return current_app.extensions["moderation.jobs"]
+
+
+def webhooks() -> WebhookSender | NoWebhooks:
+    """The webhook sender (a no-op when none is configured)."""
+    return current_app.extensions["moderation.webhooks"]
 
 
 def serving_model() -> LoadedModel:

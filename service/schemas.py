@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app, request
 
 from moderation.validation import CommentInput, ValidationFailed, ValidationSettings, validate_comment
-from service.errors import ApiError
+from service.errors import ApiError, invalid_fields
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -40,5 +40,4 @@ def parse_comment(data: dict[str, Any]) -> CommentInput:
     try:
         return validate_comment(data, validation_settings())
     except ValidationFailed as failure:
-        raise ApiError(422, "Unprocessable Content", "Some fields are missing or invalid.",
-                       errors=failure.errors, slug="invalid-fields") from None
+        raise invalid_fields(failure.errors) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from model import ModelStore, load_training_data, train_model
+from moderation.retraining import gather
 from service import create_app
 
 TRAINING_DATA = Path(__file__).resolve().parent.parent / "training_data"
@@ -31,11 +33,26 @@ def small_examples():
 
 
 @pytest.fixture(scope="session")
-def trained_store(tmp_path_factory, small_examples):
-    """A model store holding one small model, trained once per session and active."""
+def small_data_dir(tmp_path_factory, small_examples):
+    """The small training set as a training_data/ folder, for tests that train through the API or CLI."""
+    directory = tmp_path_factory.mktemp("training_data")
+    with (directory / "sample.jsonl").open("w") as handle:
+        for e in small_examples:
+            record = {"comment": e.comment, "name": e.name, "email": e.email, "url": e.url, "spam": e.spam,
+                      "toxic": e.toxic, "category": e.category, "topic": "general", "tags": []}
+            handle.write(json.dumps(record) + "\n")
+    return directory
+
+
+@pytest.fixture(scope="session")
+def trained_store(tmp_path_factory, small_data_dir):
+    """A model store holding two small models trained once per session, the way the service trains
+    (the frozen evaluation part held out); the older one is active."""
     store = ModelStore(tmp_path_factory.mktemp("models"))
-    manifest = store.save(train_model(small_examples))
-    store.activate(manifest["version"])
+    training = gather(small_data_dir, None, label_weight=5.0)
+    first = store.save(train_model(training.train))
+    store.save(train_model(training.train, seed=1))
+    store.activate(first["version"])
     return store
 
 
@@ -48,7 +65,7 @@ def model_store(trained_store, tmp_path):
 
 
 @pytest.fixture
-def app_config(tmp_path, model_store):
+def app_config(tmp_path, model_store, small_data_dir):
     """The test configuration: its own SQLite file, model store and keys."""
     return {
         "TESTING": True,
@@ -57,6 +74,7 @@ def app_config(tmp_path, model_store):
         "SITE_KEYS": [SITE_KEY],
         "MODERATOR_KEYS": [MODERATOR_KEY],
         "MODEL_CHECK_SECONDS": 0.0,
+        "TRAINING_DATA_DIR": str(small_data_dir),
     }
 
 

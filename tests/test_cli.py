@@ -8,18 +8,7 @@ import pytest
 
 from model import ModelStore
 from moderation.cli import main
-
-
-@pytest.fixture
-def small_data_dir(tmp_path, small_examples):
-    directory = tmp_path / "data"
-    directory.mkdir()
-    with (directory / "sample.jsonl").open("w") as handle:
-        for e in small_examples[::2]:
-            record = {"comment": e.comment, "name": e.name, "email": e.email, "url": e.url, "spam": e.spam,
-                      "toxic": e.toxic, "category": e.category, "topic": "general", "tags": []}
-            handle.write(json.dumps(record) + "\n")
-    return directory
+from moderation.store import Store
 
 
 @pytest.fixture
@@ -33,11 +22,16 @@ def test_train_stores_and_activates_the_first_version(instance, small_data_dir, 
     assert main(["train", "--data", str(small_data_dir)]) == 0
     summary = json.loads(capsys.readouterr().out)
     store = ModelStore(instance / "models")
-    assert store.active_version() == summary["version"] and summary["active"]
+    assert store.active_version() == summary["version"] and summary["activated"]
+    assert summary["gate"]["reason"] == "no active model"
     assert main(["train", "--data", str(small_data_dir)]) == 0
     second = json.loads(capsys.readouterr().out)
-    assert not second["active"] and store.active_version() == summary["version"]
-    assert len(store.versions()) == 2
+    assert not second["activated"] and store.active_version() == summary["version"]
+    assert second["gate"]["promote"], "the same data and seed give a model that is not worse"
+    assert main(["train", "--data", str(small_data_dir), "--activate"]) == 0
+    third = json.loads(capsys.readouterr().out)
+    assert third["activated"] and store.active_version() == third["version"]
+    assert len(store.versions()) == 3
 
 
 def test_init_generates_keys_once_and_trains(instance, small_data_dir, monkeypatch, capsys):
@@ -65,3 +59,49 @@ def test_bad_training_data_is_a_clear_error(instance, tmp_path, capsys):
     (bad / "x.jsonl").write_text(json.dumps({"comment": "hi"}) + "\n")
     assert main(["train", "--data", str(bad)]) == 2
     assert "x.jsonl:1" in capsys.readouterr().err
+
+
+IMPORT_CASES = [
+    ("native.jsonl", "jsonl",
+     '{"comment": "Buy cheap pills at pills.example", "spam": 1, "toxic": 0}\n'
+     '{"comment": "You absolute moron", "spam": "false", "toxic": "true", "category": "insult"}\n',
+     [(True, False, None), (False, True, "insult")]),
+    ("native.csv", "csv",
+     "comment,name,spam,toxic\nGreat match today,Ann,0,0\nWin money now,Promo,yes,no\n",
+     [(False, False, None), (True, False, None)]),
+    ("Youtube01-Psy.csv", "csv",
+     "COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\nx1,Some One,2014-01-01,check out my channel,1\nx2,A,,love it,0\n",
+     [(True, False, None), (False, False, None)]),
+    ("olid.tsv", "csv",
+     "id\ttweet\tsubtask_a\tsubtask_b\tsubtask_c\n1\t@USER you are a clown\tOFF\tTIN\tIND\n"
+     "2\tnice weather\tNOT\tNULL\tNULL\n",
+     [(False, True, "other"), (False, False, None)]),
+]
+
+
+@pytest.mark.parametrize(("filename", "file_format", "content", "expected"), IMPORT_CASES,
+                         ids=[case[0] for case in IMPORT_CASES])
+def test_import_reads_native_youtube_and_olid_layouts(instance, tmp_path, capsys, filename, file_format, content,
+                                                     expected):
+    path = tmp_path / filename
+    path.write_text(content)
+    assert main(["import", str(path), "--format", file_format]) == 0
+    assert f"imported {len(expected)}" in capsys.readouterr().out
+    store = Store(f"sqlite:///{instance / 'moderation.db'}")
+    train, held_out = store.labelled_examples(weight=5.0)
+    got = sorted((bool(e.spam), bool(e.toxic), e.category) for e in train + held_out)
+    assert got == sorted(expected)
+    assert all(e.weight == 5.0 for e in train + held_out)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"comment": "x", "spam": 3, "toxic": 0}\n', "spam=3"),
+    ('{"comment": "", "spam": 1, "toxic": 0}\n', "no comment"),
+    ("not json\n", "not JSON"),
+])
+def test_import_rejects_bad_rows_naming_the_line(instance, tmp_path, capsys, content, message):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(content)
+    assert main(["import", str(path), "--format", "jsonl"]) == 2
+    error = capsys.readouterr().err
+    assert "bad.jsonl:1" in error and message in error

@@ -9,7 +9,7 @@ from moderation.moderate import moderate, moderate_many
 from moderation.store import StoreUnavailable, isoformat, utcnow
 from moderation.validation import ValidationFailed, validate_comment
 from service.auth import require_key
-from service.errors import ApiError
+from service.errors import ApiError, invalid_fields
 from service.extensions import serving_model, store
 from service.schemas import parse_comment, request_body, validation_settings
 
@@ -56,9 +56,7 @@ def analyze():
     items = request_body().get("items")
     limit = current_app.config["MAX_BATCH_ITEMS"]
     if not isinstance(items, list) or not 1 <= len(items) <= limit:
-        raise ApiError(422, "Unprocessable Content", f"`items` must be a list of 1 to {limit} comments.",
-                       errors={"items": [f"Must be a list of 1 to {limit} comment objects."]},
-                       slug="invalid-fields")
+        raise invalid_fields({"items": [f"Must be a list of 1 to {limit} comment objects."]})
     settings = validation_settings()
     results: list[dict] = [{} for _ in items]
     valid = []
