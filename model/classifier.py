@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
 from model.features import ColumnMask, CommentFeatures
@@ -35,12 +36,26 @@ class Scores:
         return scores
 
 
-def _linear_head(c: float) -> CalibratedClassifierCV:
+def _calibration_folds(groups: Sequence[str] | None, labels: np.ndarray, folds: int = 5):
+    """Cross-validation folds for calibration: whole sources held out together when there are enough.
+
+    Calibrating on predictions for examples from sources the model did not see makes it honest about
+    text unlike its training data; plain folds over a hand-written corpus make it overconfident.
+    """
+    if groups is None or len(set(groups)) < folds:
+        return folds
+    splits = list(GroupKFold(n_splits=folds).split(labels, labels, groups))
+    if all(len(set(labels[train])) == 2 for train, _ in splits):
+        return splits
+    return folds
+
+
+def _linear_head(c: float, cv) -> CalibratedClassifierCV:
     # ensemble=False: one logistic regression fitted on all data, one sigmoid calibrator fitted on
     # cross-validated predictions, so explanations can read a single set of coefficients.
     return CalibratedClassifierCV(
         LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=1000),
-        method="sigmoid", cv=5, ensemble=False,
+        method="sigmoid", cv=cv, ensemble=False,
     )
 
 
@@ -84,27 +99,35 @@ class ModerationModel:
         self._compile()
 
     def __getstate__(self):
+        # Only what scoring needs: held_out_probabilities belongs to the training run, not the artifact.
         return {k: v for k, v in self.__dict__.items() if k in ("features", "heads", "category_head")}
 
     @classmethod
     def fit(cls, examples: Sequence[Mapping[str, str]], labels: Mapping[str, np.ndarray],
             categories: Sequence[str | None], sample_weight: np.ndarray | None = None,
-            c: float = 4.0) -> ModerationModel:
+            groups: Sequence[str] | None = None, c: float = 4.0) -> ModerationModel:
         """Fit shared features, one calibrated head per label and a category head on toxic examples."""
         features = CommentFeatures().fit(examples)
         matrix = features.transform(examples)
         text_matrix = ColumnMask(features.non_wording_columns()).transform(matrix)
-        heads = {}
+        heads, held_out = {}, {}
         for label in LABELS:
             inputs = text_matrix if label in TEXT_ONLY_LABELS else matrix
-            heads[label] = _linear_head(c).fit(inputs, labels[label], sample_weight=sample_weight)
+            cv = _calibration_folds(groups, labels[label])
+            heads[label] = _linear_head(c, cv).fit(inputs, labels[label], sample_weight=sample_weight)
+            # The same folds again, to keep the calibrated out-of-fold probabilities for choosing thresholds.
+            decision = cross_val_predict(heads[label].estimator, inputs, labels[label], cv=cv,
+                                         method="decision_function", params={"sample_weight": sample_weight})
+            held_out[label] = heads[label].calibrated_classifiers_[0].calibrators[0].predict(decision)
         toxic_rows = [i for i, cat in enumerate(categories) if cat]
         category_head = None
         if len({categories[i] for i in toxic_rows}) >= 2:
             category_head = LogisticRegression(C=c, max_iter=2000)
             weights = None if sample_weight is None else sample_weight[toxic_rows]
             category_head.fit(text_matrix[toxic_rows], [categories[i] for i in toxic_rows], sample_weight=weights)
-        return cls(features, heads, category_head)
+        model = cls(features, heads, category_head)
+        model.held_out_probabilities = held_out
+        return model
 
     def pipeline(self, label: str) -> Pipeline:
         """A scikit-learn Pipeline for one label, for use outside the service (notebooks, batch jobs)."""
