@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from model import Scores
@@ -36,10 +36,13 @@ class Reason:
     message: str
     action: str = ACCEPT
     details: dict[str, Any] = field(default_factory=dict)
+    # In shadow mode a reason records what it would have done without changing the decision.
+    shadow: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form: code, message, action, then the details."""
-        return {"code": self.code, "message": self.message, "action": self.action, **self.details}
+        shadow = {"shadow": True} if self.shadow else {}
+        return {"code": self.code, "message": self.message, "action": self.action, **shadow, **self.details}
 
 
 @dataclass(frozen=True)
@@ -75,8 +78,38 @@ def _top_category(scores: Scores) -> str | None:
     return max(scores.categories, key=scores.categories.get)
 
 
-def decide(scores: Scores, thresholds: Mapping[str, Thresholds], model_version: str) -> Decision:
-    """Compare each label's score with its thresholds; the strictest action wins."""
+def lenient(thresholds: Mapping[str, Thresholds], by: float) -> dict[str, Thresholds]:
+    """Thresholds relaxed by `by` for a trusted author, never above 0.99."""
+    return {label: Thresholds(min(t.hold_at + by, 0.99), min(max(t.reject_at + by, t.hold_at + by), 0.99))
+            for label, t in thresholds.items()}
+
+
+def decide(scores: Scores, thresholds: Mapping[str, Thresholds], model_version: str,
+           rule_reasons: list[Reason] = (), shadow_model: bool = False, forced: str | None = None) -> Decision:
+    """The strictest action of the rules and the model wins; shadow reasons are recorded, not obeyed.
+
+    forced ("spam" or "ham") is a protocol's test value, which decides regardless.
+    """
+    model_reasons = [replace(r, shadow=shadow_model) for r in _model_reasons(scores, thresholds)]
+    reasons = list(rule_reasons) + model_reasons
+    if forced:
+        action = REJECT if forced == "spam" else ACCEPT
+        reasons.insert(0, Reason(code="test_value", message=f"A protocol test value forces {forced}.",
+                                 action=action, details={"forced": forced}))
+        return Decision(decision=action, scores=scores.as_dict(), reasons=reasons, model_version=model_version)
+    if not model_reasons:
+        reasons.append(Reason(
+            code="model_clean",
+            message="Spam and toxicity scores are below the hold thresholds.",
+            details={"spam": round(scores.spam, 4), "toxicity": round(scores.toxicity, 4)},
+            shadow=shadow_model,
+        ))
+    obeyed = [r.action for r in reasons if not r.shadow]
+    decision = max(obeyed or [ACCEPT], key=_SEVERITY.__getitem__)
+    return Decision(decision=decision, scores=scores.as_dict(), reasons=reasons, model_version=model_version)
+
+
+def _model_reasons(scores: Scores, thresholds: Mapping[str, Thresholds]) -> list[Reason]:
     reasons = []
     values = {"spam": scores.spam, "toxicity": scores.toxicity}
     for label, score in values.items():
@@ -97,11 +130,4 @@ def decide(scores: Scores, thresholds: Mapping[str, Thresholds], model_version: 
         if terms:
             message += f"; driven by: {', '.join(terms)}"
         reasons.append(Reason(code=f"model_{label}", message=message + ".", action=action, details=details))
-    if not reasons:
-        reasons.append(Reason(
-            code="model_clean",
-            message="Spam and toxicity scores are below the hold thresholds.",
-            details={"spam": round(scores.spam, 4), "toxicity": round(scores.toxicity, 4)},
-        ))
-    decision = max((r.action for r in reasons), key=_SEVERITY.__getitem__)
-    return Decision(decision=decision, scores=scores.as_dict(), reasons=reasons, model_version=model_version)
+    return reasons

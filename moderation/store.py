@@ -10,9 +10,10 @@ import base64
 import hashlib
 import json
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -23,7 +24,25 @@ from sqlalchemy.orm import sessionmaker
 
 from model import Example
 from moderation.policy import Decision
-from moderation.tables import AuditEvent, Base, CommentRecord, JobRecord, LabelRecord, isoformat, utcnow
+from moderation.rules import (
+    History,
+    ListEntry,
+    RuleSettings,
+    apply_settings,
+    normalized_entry_value,
+    text_fingerprint,
+)
+from moderation.tables import (
+    AuditEvent,
+    Base,
+    CommentRecord,
+    JobRecord,
+    LabelRecord,
+    RuleEntryRecord,
+    RuleSettingsRecord,
+    isoformat,
+    utcnow,
+)
 from moderation.validation import CommentInput, Labels, Review
 
 __all__ = ["QueueQuery", "Store", "StoreUnavailable", "isoformat", "utcnow"]
@@ -143,11 +162,12 @@ class Store:
     def save_comment(self, comment: CommentInput, decision: Decision) -> dict[str, Any]:
         """Store a comment with its decision in one transaction and return its API representation."""
         now = utcnow()
-        flagged = {r.details.get("label") for r in decision.reasons if r.action != "accept"} - {None}
+        flagged = {r.details.get("label") for r in decision.reasons if r.action != "accept" and not r.shadow} - {None}
         record = CommentRecord(
             id=uuid.uuid4().hex, **comment.as_dict(),
             spam_score=decision.scores["spam"], toxicity_score=decision.scores["toxicity"],
-            uncertainty=uncertainty(decision.scores), flags="," + "".join(f"{f}," for f in sorted(flagged)),
+            uncertainty=uncertainty(decision.scores), text_hash=text_fingerprint(comment.comment),
+            flags="," + "".join(f"{f}," for f in sorted(flagged)),
             scores=decision.scores, decision=decision.decision,
             reasons=[r.as_dict() for r in decision.reasons], model_version=decision.model_version,
             status=decision.status, review=None, created_at=now, updated_at=now,
@@ -364,3 +384,101 @@ class Store:
         with self.sessions() as session:
             job = session.get(JobRecord, job_id)
             return job.as_dict() if job else None
+
+    # Rules
+
+    @_guarded
+    def rule_config(self) -> tuple[RuleSettings, list[ListEntry]]:
+        """The rule settings and every list entry."""
+        with self.sessions() as session:
+            row = session.get(RuleSettingsRecord, 1)
+            records = session.scalars(select(RuleEntryRecord).order_by(RuleEntryRecord.id))
+            entries = [ListEntry(id=r.id, kind=r.kind, action=r.action, value=r.value, match=r.match, note=r.note)
+                       for r in records]
+        return apply_settings(RuleSettings(), row.values if row else {}), entries
+
+    @_guarded
+    def update_rule_settings(self, changes: dict, actor: str) -> RuleSettings:
+        """Apply validated setting changes and audit them."""
+        now = utcnow()
+        with self.sessions.begin() as session:
+            row = session.get(RuleSettingsRecord, 1, with_for_update=True)
+            if row is None:
+                row = RuleSettingsRecord(id=1, values={}, updated_by=actor, updated_at=now)
+                session.add(row)
+            row.values = {**row.values, **changes}
+            row.updated_by, row.updated_at = actor, now
+            session.add(AuditEvent(at=now, actor=actor, action="rules.settings", target="rules", details=changes))
+            return apply_settings(RuleSettings(), row.values)
+
+    @_guarded
+    def add_rule_entry(self, data: dict, actor: str) -> dict[str, Any]:
+        """Add a validated list entry and audit it."""
+        kind = data["kind"]
+        match = data.get("match") or {"word": "word", "domain": "domain", "author": "email"}[kind]
+        record = RuleEntryRecord(kind=kind, action=data["action"], match=match,
+                                 value=normalized_entry_value(kind, match, data["value"]), note=data.get("note", ""),
+                                 created_by=actor, created_at=utcnow())
+        with self.sessions.begin() as session:
+            session.add(record)
+            session.flush()
+            session.add(AuditEvent(at=record.created_at, actor=actor, action="rules.add", target=f"rule:{record.id}",
+                                   details=record.as_dict()))
+        return record.as_dict()
+
+    @_guarded
+    def delete_rule_entry(self, entry_id: int, actor: str) -> None:
+        """Remove a list entry and audit it."""
+        with self.sessions.begin() as session:
+            record = session.get(RuleEntryRecord, entry_id)
+            if record is None:
+                raise NotFound(str(entry_id))
+            details = record.as_dict()
+            session.delete(record)
+            session.add(AuditEvent(at=utcnow(), actor=actor, action="rules.delete", target=f"rule:{entry_id}",
+                                   details=details))
+
+    @_guarded
+    def history(self, comment: CommentInput, settings: RuleSettings) -> History:
+        """The commenter's record and recent activity, for the history rules (a few indexed queries)."""
+        now = utcnow()
+        with self.sessions() as session:
+            counts = self._author_history(session, [comment.email]).get(comment.email.lower(), {})
+            history = History(**counts)
+            if settings.duplicate_window_minutes:
+                since = now - timedelta(minutes=settings.duplicate_window_minutes)
+                history.duplicate_of = session.scalar(
+                    select(CommentRecord.id).where(
+                        func.lower(CommentRecord.email) == comment.email.lower(),
+                        CommentRecord.text_hash == text_fingerprint(comment.comment),
+                        CommentRecord.created_at >= since).limit(1))
+            same_commenter = func.lower(CommentRecord.email) == comment.email.lower()
+            if comment.ip:
+                same_commenter = or_(same_commenter, CommentRecord.ip == comment.ip)
+            history.recent_by_author = session.scalar(
+                select(func.count()).select_from(CommentRecord)
+                .where(same_commenter, CommentRecord.created_at >= now - timedelta(minutes=1)))
+            if settings.near_duplicate_days:
+                rows = session.execute(
+                    select(CommentRecord.id, CommentRecord.comment)
+                    .where(CommentRecord.status == "rejected", CommentRecord.flags.like("%,spam,%"),
+                           func.lower(CommentRecord.email) != comment.email.lower(),
+                           CommentRecord.created_at >= now - timedelta(days=settings.near_duplicate_days))
+                    .order_by(CommentRecord.created_at.desc()).limit(500))
+                history.recent_spam = [(row.id, row.comment) for row in rows]
+        return history
+
+    @_guarded
+    def stats(self, days: int) -> dict[str, Any]:
+        """Decisions and reason codes (live and shadow) over the last `days` days."""
+        since = utcnow() - timedelta(days=days)
+        decisions, live, shadow = Counter(), Counter(), Counter()
+        with self.sessions() as session:
+            rows = session.execute(select(CommentRecord.decision, CommentRecord.reasons)
+                                   .where(CommentRecord.created_at >= since).limit(100_000))
+            for decision, reasons in rows:
+                decisions[decision] += 1
+                for reason in reasons:
+                    (shadow if reason.get("shadow") else live)[f"{reason['code']}:{reason['action']}"] += 1
+        return {"days": days, "comments": sum(decisions.values()), "decisions": dict(decisions),
+                "reasons": dict(live), "shadow_reasons": dict(shadow)}

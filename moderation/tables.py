@@ -40,11 +40,13 @@ class CommentRecord(Base):
     article_url: Mapped[str] = mapped_column(String(2048), default="")
     article_id: Mapped[str] = mapped_column(String(200), default="", index=True)
     parent_id: Mapped[str] = mapped_column(String(200), default="")
-    ip: Mapped[str] = mapped_column(String(45), default="")
+    ip: Mapped[str] = mapped_column(String(45), default="", index=True)
     user_agent: Mapped[str] = mapped_column(String(1000), default="")
     referrer: Mapped[str] = mapped_column(String(2048), default="")
     spam_score: Mapped[float] = mapped_column(Float)
     toxicity_score: Mapped[float] = mapped_column(Float)
+    # A hash of the normalised text, for the duplicate rule.
+    text_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
     # How close the scores are to a coin toss: 1 is maximally uncertain. The queue sorts on it.
     uncertainty: Mapped[float] = mapped_column(Float, default=0.0)
     # The labels that drove a hold or reject, as ",spam,toxicity," so any database can filter with LIKE.
@@ -136,3 +138,34 @@ class JobRecord(Base):
                 "result": self.result, "error": self.error, "created_by": self.created_by,
                 "created_at": isoformat(self.created_at), "started_at": isoformat(self.started_at),
                 "finished_at": isoformat(self.finished_at)}
+
+
+class RuleEntryRecord(Base):
+    """One entry of a moderator-managed list: words, domains or authors."""
+
+    __tablename__ = "rule_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    action: Mapped[str] = mapped_column(String(10))
+    match: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(500))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The API representation of an entry."""
+        return {"id": self.id, "kind": self.kind, "action": self.action, "match": self.match, "value": self.value,
+                "note": self.note, "created_by": self.created_by, "created_at": isoformat(self.created_at)}
+
+
+class RuleSettingsRecord(Base):
+    """The rule settings, one JSON document (only the keys a moderator changed; the rest are defaults)."""
+
+    __tablename__ = "rule_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    values: Mapped[dict] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

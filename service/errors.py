@@ -7,6 +7,9 @@ import logging
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
+from moderation.checker import ModelUnavailable, RateLimited
+from moderation.store import StoreUnavailable
+
 PROBLEM_TYPE_BASE = "https://moderation.invalid/problems/"
 log = logging.getLogger(__name__)
 
@@ -62,8 +65,25 @@ def _unexpected_error(error: Exception) -> Response:
     return problem(500, "Internal Server Error", "The server failed to handle this request.")
 
 
+def _store_unavailable(error: StoreUnavailable) -> Response:
+    return problem(503, "Service Unavailable", f"The database is unavailable ({error}); nothing was decided.",
+                   slug="store-unavailable", headers={"Retry-After": "5"})
+
+
+def _model_unavailable(error: ModelUnavailable) -> Response:
+    return problem(503, "Service Unavailable", f"No model is loaded: {error}", slug="model-unavailable")
+
+
+def _rate_limited(error: RateLimited) -> Response:
+    return problem(429, "Too Many Requests", str(error), slug="flood",
+                   headers={"Retry-After": str(error.retry_after)})
+
+
 def register_error_handlers(app: Flask) -> None:
     """Route every error through the problem+json shape."""
     app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(StoreUnavailable, _store_unavailable)
+    app.register_error_handler(ModelUnavailable, _model_unavailable)
+    app.register_error_handler(RateLimited, _rate_limited)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)

@@ -6,13 +6,14 @@ import logging
 
 from flask import Flask, current_app
 
-from model import LoadedModel, ModelStore
+from model import ModelStore
 from moderation.active_model import ActiveModel
+from moderation.checker import CommentChecker
 from moderation.jobs import JobRunner
 from moderation.keys import MODERATOR, SITE, KeyRing, load_or_create_instance_keys
+from moderation.rules import Rules
 from moderation.store import Store, StoreUnavailable
 from moderation.webhooks import WebhookSender
-from service.errors import ApiError
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,9 @@ def init_app(app: Flask) -> None:
     app.extensions["moderation.model"] = active
     app.extensions["moderation.keys"] = _keyring(app)
     app.extensions["moderation.jobs"] = JobRunner(app.config, store)
+    app.extensions["moderation.rules"] = Rules(store.rule_config, ttl=app.config["MODEL_CHECK_SECONDS"])
+    app.extensions["moderation.checker"] = CommentChecker(store, active, app.extensions["moderation.rules"],
+                                                          app.config["THRESHOLDS"])
     app.extensions["moderation.webhooks"] = (
         WebhookSender(app.config["WEBHOOK_URL"], app.config["WEBHOOK_SECRET"]) if app.config["WEBHOOK_URL"]
         else NoWebhooks()
@@ -65,6 +69,16 @@ def active_model() -> ActiveModel:
     return current_app.extensions["moderation.model"]
 
 
+def checker() -> CommentChecker:
+    """The comment checker every front end submits to."""
+    return current_app.extensions["moderation.checker"]
+
+
+def rules() -> Rules:
+    """The rules cache."""
+    return current_app.extensions["moderation.rules"]
+
+
 def job_runner() -> JobRunner:
     """The background job runner."""
     return current_app.extensions["moderation.jobs"]
@@ -73,12 +87,3 @@ def job_runner() -> JobRunner:
 def webhooks() -> WebhookSender | NoWebhooks:
     """The webhook sender (a no-op when none is configured)."""
     return current_app.extensions["moderation.webhooks"]
-
-
-def serving_model() -> LoadedModel:
-    """The model to score with now, or a 503 problem if none could be loaded."""
-    loaded = active_model().get()
-    if loaded is None:
-        raise ApiError(503, "Service Unavailable", f"No model is loaded: {active_model().error}",
-                       slug="model-unavailable")
-    return loaded

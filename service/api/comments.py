@@ -4,46 +4,42 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, url_for
 
+from moderation.checker import Submission
 from moderation.keys import SITE
-from moderation.moderate import moderate, moderate_many
-from moderation.store import StoreUnavailable, isoformat, utcnow
+from moderation.store import isoformat, utcnow
 from moderation.validation import ValidationFailed, validate_comment
 from service.auth import require_key
 from service.errors import ApiError, invalid_fields
-from service.extensions import serving_model, store
+from service.extensions import checker, rules, store
 from service.schemas import parse_comment, request_body, validation_settings
 
 bp = Blueprint("comments", __name__, url_prefix="/v1")
 DECISION_FIELDS = ("decision", "scores", "reasons", "model_version", "created_at")
 
 
-def _unavailable(error: StoreUnavailable) -> ApiError:
-    return ApiError(503, "Service Unavailable", f"The database is unavailable ({error}); nothing was decided.",
-                    slug="store-unavailable", headers={"Retry-After": "5"})
+def honeypot_value(body: dict) -> str:
+    """What the configured honeypot field holds in a submitted body ("" when none is configured)."""
+    field = rules().current().settings.honeypot_field
+    value = body.get(field, "") if field else ""
+    return value if isinstance(value, str) else str(value)
 
 
 @bp.post("/comments")
 @require_key(SITE)
 def create_comment():
-    """Validate, score, decide and store one comment."""
-    comment = parse_comment(request_body())
-    decision = moderate(comment, serving_model(), current_app.config["THRESHOLDS"])
-    try:
-        stored = store().save_comment(comment, decision)
-    except StoreUnavailable as error:
-        raise _unavailable(error) from None
-    body = {"id": stored["id"], **{key: stored[key] for key in DECISION_FIELDS}}
-    return body, 201, {"Location": url_for("comments.get_comment", comment_id=stored["id"])}
+    """Validate, run rules and model, decide and store one comment."""
+    body = request_body()
+    result = checker().check(Submission(parse_comment(body), honeypot=honeypot_value(body)))
+    stored = result.stored
+    answer = {"id": stored["id"], **{key: stored[key] for key in DECISION_FIELDS}}
+    return answer, 201, {"Location": url_for("comments.get_comment", comment_id=stored["id"])}
 
 
 @bp.get("/comments/<comment_id>")
 @require_key(SITE)
 def get_comment(comment_id: str):
     """A stored comment with its current status."""
-    try:
-        found = store().get_comment(comment_id)
-    except StoreUnavailable as error:
-        raise _unavailable(error) from None
+    found = store().get_comment(comment_id)
     if found is None:
         raise ApiError(404, "Not Found", f"No comment has the id {comment_id!r}.")
     return found
@@ -65,7 +61,7 @@ def analyze():
             valid.append((index, validate_comment(item, settings)))
         except ValidationFailed as failure:
             results[index] = {"errors": failure.errors}
-    decisions = moderate_many([c for _, c in valid], serving_model(), current_app.config["THRESHOLDS"])
+    decisions = checker().preview([c for _, c in valid]) if valid else []
     created_at = isoformat(utcnow())
     for (index, _), decision in zip(valid, decisions, strict=True):
         results[index] = {"decision": decision.decision, "scores": decision.scores,
