@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, cross_val_predict
@@ -34,6 +35,21 @@ class Scores:
         scores = {"spam": round(self.spam, 4), "toxicity": round(self.toxicity, 4)}
         scores.update({f"toxicity_{name}": round(value, 4) for name, value in self.categories.items()})
         return scores
+
+
+class ConstantHead(ClassifierMixin, BaseEstimator):
+    """The head for a label whose training data has one class only: always that class's rate."""
+
+    def fit(self, matrix, y, sample_weight=None):
+        """Remember the rate."""
+        self.rate_ = float(np.mean(y))
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict_proba(self, matrix):
+        """The rate for every row."""
+        rows = matrix.shape[0]
+        return np.column_stack([np.full(rows, 1 - self.rate_), np.full(rows, self.rate_)])
 
 
 def _calibration_folds(groups: Sequence[str] | None, labels: np.ndarray, folds: int = 5):
@@ -76,6 +92,12 @@ class ModerationModel:
         self._calibration = []
         keep_wording = ~self.features.non_wording_columns()
         for label in LABELS:
+            if isinstance(self.heads[label], ConstantHead):
+                rate = min(max(self.heads[label].rate_, 1e-4), 1 - 1e-4)
+                columns.append(np.zeros(len(keep_wording)))
+                intercepts.append(np.log(rate / (1 - rate)))
+                self._calibration.append((-1.0, 0.0))  # the identity: p = sigmoid(intercept)
+                continue
             calibrated = self.heads[label].calibrated_classifiers_[0]
             coef = calibrated.estimator.coef_[0]
             columns.append(coef * keep_wording if label in TEXT_ONLY_LABELS else coef)
@@ -113,6 +135,10 @@ class ModerationModel:
         heads, held_out = {}, {}
         for label in LABELS:
             inputs = text_matrix if label in TEXT_ONLY_LABELS else matrix
+            if len(set(labels[label].tolist())) < 2:
+                heads[label] = ConstantHead().fit(inputs, labels[label])
+                held_out[label] = heads[label].predict_proba(inputs)[:, 1]
+                continue
             cv = _calibration_folds(groups, labels[label])
             heads[label] = _linear_head(c, cv).fit(inputs, labels[label], sample_weight=sample_weight)
             # The same folds again, to keep the calibrated out-of-fold probabilities for choosing thresholds.

@@ -54,7 +54,12 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
                                       sublinear_tf=True, max_features=self.max_char_features,
                                       dtype=np.float32).fit(comments)
         self.names_ = TfidfVectorizer(ngram_range=(1, 2), min_df=self.min_df, sublinear_tf=True,
-                                      token_pattern=_WORD_TOKEN.pattern, dtype=np.float32).fit(names)
+                                      token_pattern=_WORD_TOKEN.pattern, dtype=np.float32)
+        try:
+            self.names_.fit(names)
+        except ValueError:
+            # No name recurs (most public datasets have none): one placeholder keeps the column block.
+            self.names_.set_params(min_df=1).fit(["xnonamex"])
         self.signals_ = DictVectorizer(dtype=np.float32).fit(
             [self._signals(e, c) for e, c in zip(examples, comments, strict=True)])
         sizes = [len(self.words_.vocabulary_), len(self.chars_.vocabulary_), len(self.names_.vocabulary_),
