@@ -6,6 +6,7 @@ would have done (the reason is marked shadow) but does not change the decision.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import re
@@ -26,6 +27,8 @@ RULE_ACTIONS = {
     "near_duplicate_spam": HOLD, "flood": HOLD, "author_trusted": ACCEPT,
 }
 SHADOWABLE = (*RULE_ACTIONS, "model")
+_WORDS = re.compile(r"\w+")
+_DIGITS = re.compile(r"\d+")
 LIST_KINDS = {
     "word": {"actions": ("block", "hold", "allow"), "matches": ("word", "substring")},
     "domain": {"actions": ("block", "allow"), "matches": ("domain",)},
@@ -42,7 +45,7 @@ class RuleSettings:
     trusted_after: int = 3
     trusted_leniency: float = 0.15
     duplicate_window_minutes: int = 60
-    near_duplicate_similarity: float = 0.8
+    near_duplicate_similarity: float = 0.7
     near_duplicate_days: int = 7
     flood_per_minute: int = 5
     flood_action: str = "hold"
@@ -151,15 +154,18 @@ def normalized_entry_value(kind: str, match: str, value: str) -> str:
 
 
 def text_fingerprint(comment: str) -> str:
-    """A hash of the normalised text: the same words, however cased, spaced or obfuscated, match."""
-    return hashlib.sha256(" ".join(normalize_text(comment).split()).encode()).hexdigest()
+    """A hash of the normalised words: the same words, however cased, spaced, punctuated or obfuscated."""
+    return hashlib.sha256(" ".join(_WORDS.findall(normalize_text(comment))).encode()).hexdigest()
 
 
-def _shingles(text: str) -> set[str]:
-    words = normalize_text(text).split()
+@functools.lru_cache(maxsize=4096)
+def _shingles(text: str) -> frozenset[str]:
+    # Cached: every comment is compared with the same recent spam, whose shingles need computing once.
+    # Spam campaigns vary amounts, phone numbers and links; digits and links are alike here.
+    words = [_DIGITS.sub("0", w) for w in _WORDS.findall(normalize_text(text))]
     if len(words) < 3:
-        return {" ".join(words)}
-    return {" ".join(words[i:i + 3]) for i in range(len(words) - 2)}
+        return frozenset({" ".join(words)})
+    return frozenset(" ".join(words[i:i + 3]) for i in range(len(words) - 2))
 
 
 def similarity(a: str, b: str) -> float:

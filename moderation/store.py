@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 
-from sqlalchemy import and_, create_engine, event, func, or_, select, text
+from sqlalchemy import and_, create_engine, event, func, inspect, or_, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
@@ -50,6 +50,7 @@ __all__ = ["QueueQuery", "Store", "StoreUnavailable", "isoformat", "utcnow"]
 REVIEW_STATUS = {"approve": "accepted", "reject": "rejected"}
 EVALUATION_SHARE = 0.2
 QUEUE_ORDERS = ("newest", "oldest", "uncertain")
+RECENT_SPAM_LIMIT = 200
 
 
 class StoreUnavailable(Exception):
@@ -92,6 +93,17 @@ def make_engine(url: str) -> Engine:
         _enable_sqlite_wal(engine)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _add_column_sql(table: str, column, dialect) -> str:
+    """ALTER TABLE ... ADD COLUMN for a column added to the model after the table was created."""
+    sql = f'ALTER TABLE {table} ADD COLUMN {column.name} {column.type.compile(dialect)}'
+    default = column.default.arg if column.default is not None else None
+    if isinstance(default, str):
+        sql += " DEFAULT '" + default.replace("'", "''") + "'"
+    elif isinstance(default, int | float) and not isinstance(default, bool):
+        sql += f" DEFAULT {default}"
+    return sql
 
 
 def uncertainty(scores: dict[str, float]) -> float:
@@ -144,8 +156,17 @@ class Store:
 
     @_guarded
     def create_schema(self) -> None:
-        """Create missing tables (idempotent)."""
+        """Create missing tables, columns and indexes (idempotent), so an older database keeps working."""
         Base.metadata.create_all(self.engine)
+        inspector = inspect(self.engine)
+        with self.engine.begin() as connection:
+            for table in Base.metadata.sorted_tables:
+                existing = {column["name"] for column in inspector.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name not in existing:
+                        connection.execute(text(_add_column_sql(table.name, column, self.engine.dialect)))
+                for index in table.indexes:
+                    index.create(connection, checkfirst=True)
 
     def ping(self) -> bool:
         """Whether the database answers a trivial query."""
@@ -240,6 +261,18 @@ class Store:
         return history
 
     @_guarded
+    def find_comment(self, email: str, comment: str, within_days: int = 30) -> dict[str, Any] | None:
+        """The newest stored comment with this email and the same normalised text, if recent."""
+        since = utcnow() - timedelta(days=within_days)
+        with self.sessions() as session:
+            record = session.scalar(
+                select(CommentRecord).where(CommentRecord.email == email,
+                                            CommentRecord.text_hash == text_fingerprint(comment),
+                                            CommentRecord.created_at >= since)
+                .order_by(CommentRecord.created_at.desc()).limit(1))
+            return record.as_dict() if record else None
+
+    @_guarded
     def author_history(self, email: str) -> dict[str, int]:
         """Counts of an author's accepted, held and rejected comments."""
         with self.sessions() as session:
@@ -261,6 +294,10 @@ class Store:
             record.review = {"action": review.action, "labels": review.labels.as_dict(), "note": review.note,
                              "by": actor, "at": isoformat(now), "previous_status": previous}
             record.updated_at = now
+            # A moderator's labels flag the comment too, so rules such as near-duplicate spam can find it.
+            flagged = {*record.flags.strip(",").split(","), *(["spam"] if review.labels.spam else []),
+                       *(["toxicity"] if review.labels.toxic else [])} - {""}
+            record.flags = "," + "".join(f"{f}," for f in sorted(flagged))
             label = session.scalar(select(LabelRecord).where(LabelRecord.comment_id == comment_id))
             if label is None:
                 label = LabelRecord(comment_id=comment_id, name=record.name, email=record.email, url=record.url,
@@ -322,7 +359,7 @@ class Store:
         train, evaluation = [], []
         for r in records:
             example = Example(comment=r.comment, name=r.name, email=r.email, url=r.url, spam=int(r.spam),
-                              toxic=int(r.toxic), category=(r.category or "other") if r.toxic else None,
+                              toxic=int(r.toxic), category=r.category if r.toxic else None,
                               weight=weight, source=f"labels/{r.source}")
             (evaluation if r.evaluation else train).append(example)
         return train, evaluation
@@ -440,31 +477,36 @@ class Store:
 
     @_guarded
     def history(self, comment: CommentInput, settings: RuleSettings) -> History:
-        """The commenter's record and recent activity, for the history rules (a few indexed queries)."""
+        """The commenter's record and recent activity, for the history rules (a few indexed queries).
+
+        Emails are compared as email-validator normalised them, so the email index serves every query.
+        """
         now = utcnow()
+        same_email = CommentRecord.email == comment.email
         with self.sessions() as session:
-            counts = self._author_history(session, [comment.email]).get(comment.email.lower(), {})
-            history = History(**counts)
+            counts = session.execute(select(CommentRecord.status, func.count()).where(same_email)
+                                     .group_by(CommentRecord.status))
+            history = History(**{status: count for status, count in counts})
             if settings.duplicate_window_minutes:
-                since = now - timedelta(minutes=settings.duplicate_window_minutes)
                 history.duplicate_of = session.scalar(
                     select(CommentRecord.id).where(
-                        func.lower(CommentRecord.email) == comment.email.lower(),
-                        CommentRecord.text_hash == text_fingerprint(comment.comment),
-                        CommentRecord.created_at >= since).limit(1))
-            same_commenter = func.lower(CommentRecord.email) == comment.email.lower()
+                        same_email, CommentRecord.text_hash == text_fingerprint(comment.comment),
+                        CommentRecord.created_at >= now - timedelta(minutes=settings.duplicate_window_minutes))
+                    .limit(1))
+            recent = CommentRecord.created_at >= now - timedelta(minutes=1)
+            history.recent_by_author = session.scalar(select(func.count()).select_from(CommentRecord)
+                                                      .where(same_email, recent))
             if comment.ip:
-                same_commenter = or_(same_commenter, CommentRecord.ip == comment.ip)
-            history.recent_by_author = session.scalar(
-                select(func.count()).select_from(CommentRecord)
-                .where(same_commenter, CommentRecord.created_at >= now - timedelta(minutes=1)))
+                by_ip = session.scalar(select(func.count()).select_from(CommentRecord)
+                                       .where(CommentRecord.ip == comment.ip, recent))
+                history.recent_by_author = max(history.recent_by_author, by_ip)
             if settings.near_duplicate_days:
                 rows = session.execute(
                     select(CommentRecord.id, CommentRecord.comment)
                     .where(CommentRecord.status == "rejected", CommentRecord.flags.like("%,spam,%"),
-                           func.lower(CommentRecord.email) != comment.email.lower(),
+                           CommentRecord.email != comment.email,
                            CommentRecord.created_at >= now - timedelta(days=settings.near_duplicate_days))
-                    .order_by(CommentRecord.created_at.desc()).limit(500))
+                    .order_by(CommentRecord.created_at.desc()).limit(RECENT_SPAM_LIMIT))
                 history.recent_spam = [(row.id, row.comment) for row in rows]
         return history
 

@@ -66,7 +66,8 @@ def _is_control(ch: str) -> bool:
     return unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\n\t\u200d"
 
 
-def _clean_comment(text: str) -> str:
+def clean_text(text: str) -> str:
+    """NFC, newlines unified, control and format characters removed, trimmed."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     return "".join(ch for ch in text if not _is_control(ch)).strip()
 
@@ -137,7 +138,7 @@ def validate_comment(data: Mapping, settings: ValidationSettings = ValidationSet
         fields["email"] = _check_email(email, settings, errors)
     comment = _string(data, "comment", errors, required=True)
     if comment is not None:
-        fields["comment"] = _clean_comment(comment)
+        fields["comment"] = clean_text(comment)
         if not 1 <= len(fields["comment"]) <= settings.max_comment_length:
             errors.setdefault("comment", []).append(
                 f"Must be 1 to {settings.max_comment_length} characters after trimming.")
@@ -222,4 +223,4 @@ def validate_review(data: Mapping) -> Review:
         errors.setdefault("note", []).append(f"Must be a string of at most {NOTE_MAX} characters.")
     if errors:
         raise ValidationFailed(errors)
-    return Review(action=action, labels=labels, note=_clean_comment(note))
+    return Review(action=action, labels=labels, note=clean_text(note))

@@ -25,11 +25,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from service import errors, extensions
-    from service.api import comments, health, models, review
+    from service.api import akismet, comments, health, models, perspective, review, rules
     from service.openapi import bp as openapi_bp
 
     extensions.init_app(app)
-    for blueprint in (comments.bp, review.bp, models.bp, health.bp, openapi_bp):
+    for blueprint in (comments.bp, review.bp, models.bp, rules.bp, akismet.bp, perspective.bp, health.bp,
+                      openapi_bp):
         app.register_blueprint(blueprint)
     errors.register_error_handlers(app)
     return app

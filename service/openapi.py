@@ -123,6 +123,27 @@ _SCHEMAS = {
                   "properties": {"active_version": _STRING, "previous_version": {"type": ["string", "null"]}}},
     "Audit": {"type": "object", "required": ["events"], "properties": {"events": {"type": "array", "items": {
         "type": "object", "required": ["id", "at", "actor", "action", "target", "details"]}}}},
+    "RuleSettings": {"type": "object", "properties": {
+        "max_links": {"type": "integer"}, "first_post_link_hold": {"type": "boolean"},
+        "trusted_after": {"type": "integer"}, "trusted_leniency": {"type": "number"},
+        "duplicate_window_minutes": {"type": "integer"}, "near_duplicate_similarity": {"type": "number"},
+        "near_duplicate_days": {"type": "integer"}, "flood_per_minute": {"type": "integer"},
+        "flood_action": {"enum": ["hold", "429"]}, "honeypot_field": _STRING,
+        "shadow": {"type": "array", "items": _STRING}}},
+    "RuleEntryRequest": {"type": "object", "required": ["kind", "action", "value"], "properties": {
+        "kind": {"enum": ["word", "domain", "author"]},
+        "action": {"enum": ["block", "hold", "allow", "trust"]},
+        "match": {"enum": ["word", "substring", "domain", "email", "email_domain", "ip", "ip_range"]},
+        "value": _STRING, "note": _STRING}},
+    "RuleEntry": {"allOf": [_ref("RuleEntryRequest"), {"type": "object", "required": ["id"], "properties": {
+        "id": {"type": "integer"}}}]},
+    "Rules": {"type": "object", "required": ["settings", "entries"], "properties": {
+        "settings": _ref("RuleSettings"), "entries": {"type": "array", "items": _ref("RuleEntry")}}},
+    "Stats": {"type": "object", "required": ["days", "comments", "decisions", "reasons", "shadow_reasons"],
+              "properties": {"days": {"type": "integer"}, "comments": {"type": "integer"},
+                             "decisions": {"type": "object", "additionalProperties": {"type": "integer"}},
+                             "reasons": {"type": "object", "additionalProperties": {"type": "integer"}},
+                             "shadow_reasons": {"type": "object", "additionalProperties": {"type": "integer"}}}},
     "Health": {"type": "object", "required": ["status"], "properties": {"status": _STRING}},
     "Ready": {"type": "object", "required": ["status", "model_version"],
               "properties": {"status": {"const": "ready"}, "model_version": _STRING}},
@@ -228,6 +249,112 @@ SPEC = {
             "parameters": [{"name": "job_id", "in": "path", "required": True, "schema": _STRING}],
             "responses": {"200": _json(_ref("Job"), "The job."), **_AUTH_ERRORS,
                           "404": _problem("No such job.")},
+        }},
+        **{f"/1.1/{name}": {"post": {
+            "summary": summary, "security": [],
+            "description": "Akismet 1.1 for WordPress and other Akismet clients. The key (a site or moderator "
+                           "key) is the form field `api_key` (`key` for verify-key); `blog` is not checked. "
+                           "Missing author becomes `Anonymous`; a missing or invalid email becomes "
+                           "`anonymous-<letters from the IP's hash>@anonymous.example.org`; an invalid url, "
+                           "permalink, referrer or user_ip is dropped; unknown fields are ignored.",
+            "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+                "type": "object", "properties": dict.fromkeys(fields, _STRING)}}}},
+            "responses": {"200": {"description": answer, "headers": headers,
+                                  "content": {"text/plain": {"schema": {"enum": words}}}},
+                          "413": _problem("The body is larger than MODERATION_MAX_BODY_BYTES."), **errors},
+        }} for name, summary, fields, words, answer, headers, errors in (
+            ("verify-key", "Akismet: is this key valid?", ("key", "blog"), ["valid", "invalid"],
+             "`valid`, or `invalid` with X-akismet-debug-help.", {}, {}),
+            ("comment-check", "Akismet: check and store a comment (like POST /v1/comments).",
+             ("api_key", "blog", "user_ip", "user_agent", "referrer", "permalink", "comment_type", "comment_author",
+              "comment_author_email", "comment_author_url", "comment_content", "user_role", "is_test",
+              "honeypot_field_name"),
+             ["true", "false", "invalid"],
+             "`true` if held or rejected (rejected adds X-akismet-pro-tip: discard), `false` if accepted; "
+             "`invalid` for a bad key or an unusable comment, with X-akismet-debug-help. Test values: author "
+             "viagra-test-123 or akismet-guaranteed-spam, email akismet-guaranteed-spam@example.com, or a filled "
+             "honeypot_field_name field force spam; user_role administrator forces ham.",
+             {"X-akismet-guid": {"description": "The stored comment's id.", "schema": _STRING},
+              "X-akismet-pro-tip": {"description": "`discard` when rejected.", "schema": _STRING}},
+             {"429": _problem("The flood rule refuses this commenter."),
+              "503": _problem("No model loaded or the database failed.")}),
+            *((f"submit-{label}", f"Akismet: label a comment as {label} for training.",
+               ("api_key", "blog", "user_ip", "user_agent", "referrer", "permalink", "comment_type",
+                "comment_author", "comment_author_email", "comment_author_url", "comment_content", "is_test"),
+               ["Thanks for making the web a better place.", "invalid"],
+               "Stored (attached to the stored comment with the same email and text); no label with is_test. "
+               "`invalid` with X-akismet-debug-help for a bad key or an unusable comment.", {},
+               {"503": _problem("The database failed.")}) for label in ("spam", "ham")),
+        )},
+        **{f"/v1alpha1/comments:{name}": {"post": {
+            "summary": summary, "security": [],
+            "parameters": [{"name": "key", "in": "query", "required": True, "schema": _STRING,
+                            "description": "A site or moderator key."}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["comment", scored],
+                "properties": {"comment": {"type": "object", "required": ["text"], "properties": {"text": _STRING}},
+                               scored: {"type": "object", "description": attributes},
+                               "languages": {"type": "array", "items": _STRING, "default": ["en"],
+                                             "description": "Only en (en-*) is supported."},
+                               "clientToken": _STRING, **more}}}}},
+            "responses": {"200": _json(answer, "The answer."),
+                          "400": _problem("Malformed JSON, an empty text, an unknown attribute or language."),
+                          **_AUTH_ERRORS, "413": _problem("The body is larger than MODERATION_MAX_BODY_BYTES."),
+                          "503": _problem("No model loaded or the database failed.")},
+        }} for name, summary, scored, attributes, more, answer in (
+            ("analyze", "Perspective: score a text for the requested attributes; nothing is decided or stored "
+             "(doNotStore is accepted, but analyze never stores either way).", "requestedAttributes",
+             "Keys among TOXICITY, SEVERE_TOXICITY (threat + identity_attack share of toxicity), INSULT, PROFANITY "
+             "(obscene), THREAT, IDENTITY_ATTACK, SPAM; values are ignored.",
+             {"doNotStore": {"type": "boolean"}, "spanAnnotations": {"type": "boolean", "default": False}},
+             {"type": "object", "required": ["attributeScores", "languages"], "properties": {
+                 "attributeScores": {"type": "object", "additionalProperties": {
+                     "type": "object", "required": ["summaryScore"], "properties": {
+                         "summaryScore": {"type": "object", "required": ["value", "type"], "properties": {
+                             "value": _SCORE, "type": {"const": "PROBABILITY"}}},
+                         "spanScores": {"type": "array", "description": "Per sentence, with spanAnnotations.",
+                                        "items": {"type": "object", "required": ["begin", "end", "score"],
+                                                  "properties": {"begin": {"type": "integer"},
+                                                                 "end": {"type": "integer"},
+                                                                 "score": {"type": "object",
+                                                                           "required": ["value", "type"]}}}}}}},
+                 "languages": {"type": "array", "items": _STRING}, "clientToken": _STRING}}),
+            ("suggestscore", "Perspective: store suggested scores as a training label (name and email unknown).",
+             "attributeScores",
+             "{ATTRIBUTE: {summaryScore: {value: 0..1}}}: toxic if a toxicity attribute is >= 0.5, spam if SPAM "
+             "is, category from INSULT, PROFANITY, THREAT or IDENTITY_ATTACK.",
+             {"context": {"type": "object"}, "communityId": _STRING},
+             {"type": "object", "required": ["requestedLanguages", "detectedLanguages"], "properties": {
+                 "clientToken": _STRING, "requestedLanguages": {"type": "array", "items": _STRING},
+                 "detectedLanguages": {"type": "array", "items": _STRING,
+                                       "description": "Always empty: no language is detected."}}}),
+        )},
+        "/v1/rules": {"get": {
+            "summary": "Rule settings and every list entry (moderator key).",
+            "responses": {"200": _json(_ref("Rules"), "Settings and entries."), **_AUTH_ERRORS},
+        }},
+        "/v1/rules/settings": {"patch": {
+            "summary": "Change some rule settings; the others keep their values (moderator key).",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("RuleSettings")}}},
+            "responses": {"200": _json({"type": "object", "required": ["settings"],
+                                        "properties": {"settings": _ref("RuleSettings")}}, "The new settings."),
+                          **_BODY_ERRORS, **_AUTH_ERRORS},
+        }},
+        "/v1/rules/entries": {"post": {
+            "summary": "Add a word, domain or author list entry (moderator key).",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("RuleEntryRequest")}}},
+            "responses": {"201": _json(_ref("RuleEntry"), "The entry."), **_BODY_ERRORS, **_AUTH_ERRORS},
+        }},
+        "/v1/rules/entries/{entry_id}": {"delete": {
+            "summary": "Remove a list entry (moderator key).",
+            "parameters": [{"name": "entry_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"204": {"description": "Removed."}, **_AUTH_ERRORS, "404": _problem("No such entry.")},
+        }},
+        "/v1/stats": {"get": {
+            "summary": "Decisions and reason codes, live and shadow, over the last days (moderator key).",
+            "parameters": [{"name": "days", "in": "query", "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 365, "default": 7}}],
+            "responses": {"200": _json(_ref("Stats"), "Counts."), **_AUTH_ERRORS, "422": _problem("Bad days.")},
         }},
         "/healthz": {"get": {"summary": "Liveness.", "security": [],
                              "responses": {"200": _json(_ref("Health"), "The process is alive.")}}},

@@ -28,8 +28,8 @@ def clean_environment(monkeypatch):
 
 @pytest.fixture(scope="session")
 def small_examples():
-    """Every fourth training example: enough to learn from, quick to fit."""
-    return load_training_data(TRAINING_DATA)[::4]
+    """Every sixth training example: enough to learn from, quick to fit."""
+    return load_training_data(TRAINING_DATA)[::6]
 
 
 @pytest.fixture(scope="session")

@@ -22,8 +22,8 @@ def test_not_ready_without_a_model(app_config, tmp_path):
     assert client.get("/healthz").status_code == 200
 
 
-def test_starts_but_is_not_ready_without_the_database(app_config):
-    unreachable = "postgresql+psycopg://postgres@127.0.0.1:1/moderation?connect_timeout=2"
+def test_starts_but_is_not_ready_without_the_database(app_config, tmp_path):
+    unreachable = f"sqlite:///{tmp_path}/no/such/directory/moderation.db"
     client = create_app({**app_config, "DATABASE_URL": unreachable}).test_client()
     response = client.get("/readyz")
     assert response.status_code == 503
