@@ -42,6 +42,7 @@ def pool_and_test(dataset: Dataset) -> tuple[list[Item], list[Item]]:
 
 def choose(pool: list[Item], label: str, count: int, order: str, model) -> list[Item]:
     """The first `count` items of the pool in the given order, judged by the starting model."""
+    count = min(count, len(pool))
     if order == "random":
         return random.Random(0).sample(pool, count)
     scores = np.array([getattr(s, label) for s in model.score_many([i.fields() for i in pool], explain=False)])
