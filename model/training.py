@@ -84,16 +84,12 @@ def evaluate(model: ModerationModel, examples: Sequence[Example],
     return report
 
 
-def train_model(examples: Sequence[Example], *, validation_fraction: float = 0.2, seed: int = 0,
-                frozen: Sequence[Example] = ()) -> TrainingResult:
-    """Fit on a training split, then measure and pick thresholds on the held-out rest.
-
-    `frozen` examples are never trained on and always join the validation set.
-    """
+def train_model(examples: Sequence[Example], *, validation_fraction: float = 0.2, seed: int = 0) -> TrainingResult:
+    """Fit on a training split, measure on the held-out rest, and pick thresholds on cross-source predictions."""
     strata = _strata(examples)
     train, validation = train_test_split(list(examples), test_size=validation_fraction, random_state=seed,
                                          stratify=strata)
-    validation = list(validation) + list(frozen)
+    validation = list(validation)
     # Only the hand-written corpus is dressed up: labels and imported data already have real comments' style.
     train = train + augment([e for e in train if e.source.startswith("training_data/")], seed=seed)
     model = ModerationModel.fit(

@@ -7,7 +7,7 @@ translates the input and the output; none of them reimplements a step.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from model import LoadedModel
 from moderation.active_model import ActiveModel
@@ -38,7 +38,6 @@ class Submission:
     honeypot: str = ""
     # A protocol's test value forces the verdict (Akismet's viagra-test-123 and administrator role).
     forced: str | None = None
-    extra: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

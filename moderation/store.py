@@ -273,12 +273,6 @@ class Store:
             return record.as_dict() if record else None
 
     @_guarded
-    def author_history(self, email: str) -> dict[str, int]:
-        """Counts of an author's accepted, held and rejected comments."""
-        with self.sessions() as session:
-            return self._author_history(session, [email]).get(email.lower(), {})
-
-    @_guarded
     def review(self, comment_id: str, review: Review, actor: str) -> tuple[dict[str, Any], str]:
         """Apply a moderator's review: status, audit event and training label, in one transaction.
 
@@ -363,13 +357,6 @@ class Store:
                               weight=weight, source=f"labels/{r.source}")
             (evaluation if r.evaluation else train).append(example)
         return train, evaluation
-
-    @_guarded
-    def count_labels(self) -> dict[str, int]:
-        """How many labels each source has given."""
-        with self.sessions() as session:
-            rows = session.execute(select(LabelRecord.source, func.count()).group_by(LabelRecord.source))
-            return dict(rows.all())
 
     # Audit
 
