@@ -17,6 +17,7 @@ from model.signals import extract_signals
 
 Example = Mapping[str, str]
 _WORD_TOKEN = re.compile(r"(?u)\b\w\w+\b|\b\w\b")
+EXPLAIN_CANDIDATES = 40
 _PLACEHOLDERS = {"xurlx": "(a link)", "xemailx": "(an email address)", "xuserx": "(a mention)"}
 
 
@@ -130,11 +131,13 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         """
         names = self._names()
         contributions = values * coef[indices]
-        positive = contributions > 0
+        # The top few dozen contributions decide the top terms; crediting the long tail costs time for nothing.
+        strongest = np.argsort(contributions)[::-1][:EXPLAIN_CANDIDATES]
+        strongest = strongest[contributions[strongest] > 0]
         char_start, name_start, signal_start = self.offsets_[1:4]
         by_term: dict[str, float] = {}
         tokens = None
-        for index, value in zip(indices[positive], contributions[positive], strict=True):
+        for index, value in zip(indices[strongest], contributions[strongest], strict=True):
             if char_start <= index < name_start:
                 if tokens is None:
                     # Character n-grams are credited to content words only: spreading them over "the"

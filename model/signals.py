@@ -63,7 +63,7 @@ def _scripts(word: str) -> set[str]:
 
 
 def _has_mixed_script_word(text: str) -> bool:
-    return any(len(_scripts(word)) > 1 for word in _WORD.findall(text))
+    return any(len(_scripts(word)) > 1 for word in _WORD.findall(text) if not word.isascii())
 
 
 def _name_looks_commercial(name: str) -> bool:
