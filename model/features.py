@@ -100,14 +100,10 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
             parts_i, parts_v = [], []
             for (analyzer, vocabulary, idf, offset), text in zip(compiled["tfidf"], (comment, comment, name),
                                                                  strict=True):
-                counts: dict[int, int] = {}
-                for gram in analyzer(text):
-                    index = vocabulary.get(gram)
-                    if index is not None:
-                        counts[index] = counts.get(index, 0) + 1
-                if counts:
-                    indices = np.fromiter(counts, dtype=np.int64, count=len(counts))
-                    values = np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))) + 1
+                found = [i for i in map(vocabulary.get, analyzer(text)) if i is not None]
+                if found:
+                    indices, counts = np.unique(np.array(found, dtype=np.int64), return_counts=True)
+                    values = np.log(counts) + 1.0
                     values *= idf[indices]
                     values /= np.sqrt(values @ values)
                     parts_i.append(indices + offset)
