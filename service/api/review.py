@@ -6,7 +6,9 @@ from datetime import datetime
 
 from flask import Blueprint, g, request
 
+from model import LABELS
 from moderation.keys import MODERATOR
+from moderation.policy import STATUS_FOR_DECISION
 from moderation.store import QUEUE_ORDERS, BadCursor, NotFound, QueueQuery, isoformat, utcnow
 from moderation.validation import ValidationFailed, validate_comment, validate_labels, validate_review
 from service.auth import require_key
@@ -15,8 +17,7 @@ from service.extensions import store, webhooks
 from service.schemas import request_body, validation_settings
 
 bp = Blueprint("review", __name__, url_prefix="/v1")
-STATUSES = ("held", "accepted", "rejected")
-LABELS = ("spam", "toxicity")
+STATUSES = tuple(STATUS_FOR_DECISION.values())
 
 
 def _datetime(name: str, errors: dict) -> datetime | None:
