@@ -27,7 +27,7 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
     Column blocks, in order: comment words, comment characters, name words, signals.
     """
 
-    def __init__(self, word_ngrams=(1, 2), char_ngrams=(2, 5), min_df=2, max_word_features=80000,
+    def __init__(self, word_ngrams=(1, 2), char_ngrams=(3, 5), min_df=2, max_word_features=80000,
                  max_char_features=150000):
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams

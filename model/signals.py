@@ -105,8 +105,6 @@ def extract_signals(example: Mapping[str, str]) -> dict[str, float]:
         signals["name_has_link"] = 1.0
     if _name_looks_commercial(name):
         signals["name_looks_like_keywords"] = 1.0
-    if len(name.split()) >= 4:
-        signals["name_many_words"] = 1.0
     if url.strip():
         signals["url_given"] = 1.0
         url_tld = _tld(domain_of(url.strip()))
