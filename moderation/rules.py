@@ -252,8 +252,7 @@ def evaluate(rules: CompiledRules, comment, honeypot: str = "", history: History
     settings, outcome = rules.settings, RuleOutcome()
 
     def fire(code: str, message: str, **details) -> None:
-        action = HOLD if code == "flood" and settings.flood_action == "429" else RULE_ACTIONS[code]
-        outcome.reasons.append(Reason(code=code, message=message, action=action,
+        outcome.reasons.append(Reason(code=code, message=message, action=RULE_ACTIONS[code],
                                       details={"rule": code, **details}, shadow=code in settings.shadow))
 
     if settings.honeypot_field and honeypot.strip():

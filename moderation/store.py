@@ -237,7 +237,7 @@ class Store:
             records = list(session.scalars(statement))
             page, more = records[: query.limit], len(records) > query.limit
             history = self._author_history(session, {r.email for r in page})
-        items = [{**r.as_dict(), "author_history": history.get(r.email.lower(), {})} for r in page]
+        items = [{**r.as_dict(), "author_history": history[r.email]} for r in page]
         next_cursor = None
         if more:
             last = page[-1]
@@ -247,15 +247,17 @@ class Store:
 
     @staticmethod
     def _author_history(session, emails: Iterable[str]) -> dict[str, dict[str, int]]:
-        lowered = {e.lower() for e in emails}
-        if not lowered:
+        """Counts of accepted, held and rejected comments per email, as email-validator normalised it
+        (so that the email index serves the query)."""
+        emails = set(emails)
+        if not emails:
             return {}
         rows = session.execute(
-            select(func.lower(CommentRecord.email), CommentRecord.status, func.count())
-            .where(func.lower(CommentRecord.email).in_(lowered))
-            .group_by(func.lower(CommentRecord.email), CommentRecord.status)
+            select(CommentRecord.email, CommentRecord.status, func.count())
+            .where(CommentRecord.email.in_(emails))
+            .group_by(CommentRecord.email, CommentRecord.status)
         )
-        history = {e: {"accepted": 0, "held": 0, "rejected": 0} for e in lowered}
+        history = {e: {"accepted": 0, "held": 0, "rejected": 0} for e in emails}
         for email, status, count in rows:
             history[email][status] = count
         return history
@@ -471,9 +473,7 @@ class Store:
         now = utcnow()
         same_email = CommentRecord.email == comment.email
         with self.sessions() as session:
-            counts = session.execute(select(CommentRecord.status, func.count()).where(same_email)
-                                     .group_by(CommentRecord.status))
-            history = History(**{status: count for status, count in counts})
+            history = History(**self._author_history(session, [comment.email])[comment.email])
             if settings.duplicate_window_minutes:
                 history.duplicate_of = session.scalar(
                     select(CommentRecord.id).where(
