@@ -78,19 +78,17 @@ def to_examples(items: list[Item], label: str) -> list[Example]:
 
 
 def best_threshold(y: np.ndarray, p: np.ndarray, metric) -> float:
-    """The score cut-off that maximises metric on validation data."""
+    """The score cut-off that maximises metric on (y, p)."""
     candidates = np.unique(np.quantile(p, np.linspace(0.01, 0.99, 99)))
     return float(max(candidates, key=lambda t: metric(y, (p >= t).astype(int))))
 
 
 def train_and_test(train: list[Item], test: list[Item], label: str) -> dict:
-    """(b): fit the training pipeline on train, tune the cut-off on its validation part, measure on test."""
+    """(b): fit the training pipeline on train, tune the cut-off on its out-of-fold predictions, measure on test."""
     result: TrainingResult = train_model(to_examples(train, label))
     model = result.model
     thresholds = resolve_thresholds(result.thresholds, None)
-    validation = result.validation
-    y_val = np.array([getattr(e, "spam" if label == "spam" else "toxic") for e in validation])
-    p_val = model.probabilities([e.fields() for e in validation])[label]
+    y_val, p_val = result.held_out[label]
     scored, decided = decisions(model, thresholds, test)
     y = np.array([i.label for i in test])
     p = np.array([getattr(s, label) for s in scored])

@@ -6,7 +6,7 @@ Nothing here imports Flask: the package works the same from a notebook, a batch 
 from model.classifier import LABELS, ModerationModel, Scores
 from model.corpus import Example, load_training_data
 from model.store import LoadedModel, ModelLoadError, ModelStore
-from model.training import TrainingResult, evaluate, train_model
+from model.training import TrainingResult, train_model
 
 __all__ = [
     "LABELS",
@@ -17,7 +17,6 @@ __all__ = [
     "ModerationModel",
     "Scores",
     "TrainingResult",
-    "evaluate",
     "load_training_data",
     "train_model",
 ]

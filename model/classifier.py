@@ -15,9 +15,17 @@ from sklearn.pipeline import Pipeline
 from model.features import ColumnMask, CommentFeatures
 
 LABELS = ("spam", "toxicity")
-# Toxicity is about the wording: who wrote it (name, email, url), how long it is or whether it links
-# somewhere must not move the score.
-TEXT_ONLY_LABELS = frozenset({"toxicity"})
+
+
+def ignored_columns(features: CommentFeatures, label: str) -> np.ndarray:
+    """The feature columns a label's head must not learn from.
+
+    Toxicity is about the wording: who wrote it (name, email, url), how long it is or whether it links
+    somewhere must not move the score. Spam is about promotion: the hand-written spam is never profane,
+    so a spam head that read the profanity and insult counts would learn that swearing proves a comment
+    is not spam, and real spammers swear.
+    """
+    return features.non_wording_columns() if label == "toxicity" else features.lexicon_columns()
 
 
 
@@ -90,17 +98,16 @@ class ModerationModel:
         # request is one small dot product instead of several scikit-learn calls.
         columns, intercepts = [], []
         self._calibration = []
-        keep_wording = ~self.features.non_wording_columns()
         for label in LABELS:
             if isinstance(self.heads[label], ConstantHead):
                 rate = min(max(self.heads[label].rate_, 1e-4), 1 - 1e-4)
-                columns.append(np.zeros(len(keep_wording)))
+                columns.append(np.zeros(self.features.offsets_[-1]))
                 intercepts.append(np.log(rate / (1 - rate)))
                 self._calibration.append((-1.0, 0.0))  # the identity: p = sigmoid(intercept)
                 continue
             calibrated = self.heads[label].calibrated_classifiers_[0]
             coef = calibrated.estimator.coef_[0]
-            columns.append(coef * keep_wording if label in TEXT_ONLY_LABELS else coef)
+            columns.append(coef * ~ignored_columns(self.features, label))
             intercepts.append(calibrated.estimator.intercept_[0])
             self._calibration.append((calibrated.calibrators[0].a_, calibrated.calibrators[0].b_))
         self._categories: tuple[str, ...] = ()
@@ -112,6 +119,7 @@ class ModerationModel:
                 intercepts.extend([-self.category_head.intercept_[0] / 2, self.category_head.intercept_[0] / 2])
             else:
                 intercepts.extend(self.category_head.intercept_)
+            keep_wording = ~ignored_columns(self.features, "toxicity")
             columns.extend(row * keep_wording for row in coef)
         self._weights = np.ascontiguousarray(np.column_stack(columns))
         self._intercepts = np.array(intercepts)
@@ -131,10 +139,9 @@ class ModerationModel:
         """Fit shared features, one calibrated head per label and a category head on toxic examples."""
         features = CommentFeatures().fit(examples)
         matrix = features.transform(examples)
-        text_matrix = ColumnMask(features.non_wording_columns()).transform(matrix)
         heads, held_out = {}, {}
         for label in LABELS:
-            inputs = text_matrix if label in TEXT_ONLY_LABELS else matrix
+            inputs = ColumnMask(ignored_columns(features, label)).transform(matrix)
             if len(set(labels[label].tolist())) < 2:
                 heads[label] = ConstantHead().fit(inputs, labels[label])
                 held_out[label] = heads[label].predict_proba(inputs)[:, 1]
@@ -150,6 +157,7 @@ class ModerationModel:
         if len({categories[i] for i in toxic_rows}) >= 2:
             category_head = LogisticRegression(C=c, max_iter=2000)
             weights = None if sample_weight is None else sample_weight[toxic_rows]
+            text_matrix = ColumnMask(ignored_columns(features, "toxicity")).transform(matrix)
             category_head.fit(text_matrix[toxic_rows], [categories[i] for i in toxic_rows], sample_weight=weights)
         model = cls(features, heads, category_head)
         model.held_out_probabilities = held_out
@@ -157,16 +165,15 @@ class ModerationModel:
 
     def pipeline(self, label: str) -> Pipeline:
         """A scikit-learn Pipeline for one label, for use outside the service (notebooks, batch jobs)."""
-        steps = [("features", self.features)]
-        if label in TEXT_ONLY_LABELS:
-            steps.append(("wording_only", ColumnMask(self.features.non_wording_columns())))
-        return Pipeline([*steps, ("classifier", self.heads[label])])
+        return Pipeline([("features", self.features),
+                         ("ignored_columns", ColumnMask(ignored_columns(self.features, label))),
+                         ("classifier", self.heads[label])])
 
     def probabilities(self, examples: Sequence[Mapping[str, str]]) -> dict[str, np.ndarray]:
         """Positive-class probability per label for many examples (vectorised; for evaluation)."""
         matrix = self.features.transform(examples)
-        text_matrix = ColumnMask(self.features.non_wording_columns()).transform(matrix)
-        return {label: self.heads[label].predict_proba(text_matrix if label in TEXT_ONLY_LABELS else matrix)[:, 1]
+        return {label: self.heads[label].predict_proba(
+                    ColumnMask(ignored_columns(self.features, label)).transform(matrix))[:, 1]
                 for label in LABELS}
 
     def score_many(self, examples: Sequence[Mapping[str, str]], explain: bool = True) -> list[Scores]:

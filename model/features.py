@@ -77,15 +77,20 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
             format="csr",
         )
 
-    def non_wording_columns(self) -> np.ndarray:
-        """A boolean mask of every column that is not about the comment's wording: the author's name,
-        email and url, and style and link signals. Toxicity is judged without them."""
+    def lexicon_columns(self) -> np.ndarray:
+        """A boolean mask of the word-list counts (profanity, insults, slurs, threats, derogatory words)."""
         mask = np.zeros(self.offsets_[-1], dtype=bool)
-        mask[self.offsets_[2]:] = True
         for name, index in self.signals_.vocabulary_.items():
             if name.startswith(LEXICON_PREFIX):
-                mask[self.offsets_[3] + index] = False
+                mask[self.offsets_[3] + index] = True
         return mask
+
+    def non_wording_columns(self) -> np.ndarray:
+        """A boolean mask of every column that is not about the comment's wording: the author's name,
+        email and url, and style and link signals."""
+        mask = np.zeros(self.offsets_[-1], dtype=bool)
+        mask[self.offsets_[2]:] = True
+        return mask & ~self.lexicon_columns()
 
     def rows(self, examples: Sequence[Example]) -> list[tuple[np.ndarray, np.ndarray, str]]:
         """(indices, values, normalised comment) per example: the numbers transform() gives, built directly.

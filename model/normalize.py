@@ -36,6 +36,9 @@ _SPACED = re.compile(r"\b(?:[^\W\d_][ .\-_*]){2,}[^\W\d_]\b")
 _SPACED_SEPARATORS = re.compile(r"[ .\-_*]")
 _REPEATS = re.compile(r"(.)\1{2,}")
 _TOKEN = re.compile(r"\S+")
+# "#LiberalismIsADisorder" reads as words; camel case is the only word boundary a hashtag keeps.
+_HASHTAG = re.compile(r"#(\w+)")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 def fold_unicode(text: str) -> str:
@@ -62,6 +65,7 @@ def normalize_text(text: str) -> str:
     text = _EMAIL.sub(" xemailx ", text)
     text = LINK.sub(" xurlx ", text)
     text = _USER_MENTION.sub(" xuserx ", text)
+    text = _HASHTAG.sub(lambda m: "#" + _CAMEL.sub(" ", m.group(1)), text)
     text = text.lower()
     text = _SPACED.sub(lambda m: _SPACED_SEPARATORS.sub("", m.group(0)), text)
     text = _TOKEN.sub(lambda m: _unleet(m.group(0)), text)

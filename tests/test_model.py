@@ -24,6 +24,7 @@ from model.store import ARTIFACT, MANIFEST
         ("ｆｒｅｅ money", "free money"),  # full-width
         ("in 2019 it cost $4.50", "in 2019 it cost $4.50"),
         ("Kill the bill", "kill the bill"),
+        ("#LiberalismIsADisorder #MAGA", "#liberalism is a disorder #maga"),  # hashtags read as words
     ],
 )
 def test_normalisation_undoes_obfuscation(raw, expected):
@@ -73,7 +74,7 @@ def test_manifest_records_how_the_model_was_made(loaded):
     assert {"scikit-learn", "numpy", "joblib"} <= set(manifest["libraries"])
     assert len(manifest["training_data"]["sha256"]) == 64
     for label in ("spam", "toxicity"):
-        assert 0.5 < manifest["metrics"]["validation"][label]["roc_auc"] <= 1
+        assert 0.5 < manifest["metrics"]["out_of_fold"][label]["roc_auc"] <= 1
         assert 0 < manifest["thresholds"][label]["hold_at"] <= manifest["thresholds"][label]["reject_at"] < 1
 
 
