@@ -21,7 +21,7 @@ PROFANITY = (
 INSULTS = (
     "idiot*", "moron*", "stupid*", "dumb", "dumber", "dumbest", "imbecil*", "cretin*", "retard*", "loser*", "scum*",
     "pathetic*", "clown*", "fool", "foolish", "buffoon*", "jackass*", "worthless", "useless", "ugly", "fatass*",
-    "trash*", "garbage", "pig", "dipshit*", "halfwit*", "nitwit*", "numbskull*", "brainless", "braindead",
+    "garbage", "pig", "dipshit*", "halfwit*", "nitwit*", "numbskull*", "brainless", "braindead",
     "libtard*", "trumptard*", "snowflake", "sheep", "troll", "creep*", "freak", "lowlife*", "degenerate*",
     "parasite*", "vermin", "rat", "bum", "coward*", "hypocrite*", "liar*", "shill", "bimbo*", "skank*", "tramp",
     "wimp", "sissy", "jerk", "twit", "git", "tosser*", "cuck*", "simp",
@@ -30,7 +30,6 @@ SLURS = (
     "nigger*", "nigga*", "niggah*", "negro", "faggot*", "fag", "dyke", "tranny", "trannies", "kike", "spic", "chink",
     "wetback*", "raghead*", "towelhead*", "paki", "gook", "coon", "beaner*", "gypsy", "gypsies", "pikey", "kafir*",
     "sandnigger*", "camel jockey", "retarded", "spaz*", "spastic*", "homo", "queer", "shemale*", "jap", "wop", "dago",
-    "cracker",
 )
 THREATS = (
     "kill", "killing", "murder*", "shoot", "shot", "hang", "hanged", "hanging", "lynch*", "stab", "stabbed",
