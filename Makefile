@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WEB_CONCURRENCY ?= 2
 
-.PHONY: run test lint install model bench bench-latency bench-speed bench-accuracy bench-learning clean
+.PHONY: run test lint install model bench bench-latency bench-speed bench-accuracy bench-explanations bench-learning clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,7 @@ $(BIN)/.bench-installed: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $@
 
-bench: bench-latency bench-speed bench-accuracy bench-learning
+bench: bench-latency bench-speed bench-accuracy bench-explanations bench-learning
 
 bench-latency: model
 	$(BIN)/python -m bench.latency
@@ -45,6 +45,9 @@ bench-speed: model $(BIN)/.bench-installed
 
 bench-accuracy: model $(BIN)/.bench-installed
 	$(BIN)/python -m bench.accuracy
+
+bench-explanations: model
+	$(BIN)/python -m bench.explanation_spans
 
 bench-learning: model
 	$(BIN)/python -m bench.learning

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
-from model.lexicon import LEXICON_PREFIX, lexicon_signals
+from model.lexicon import LEXICON_PREFIX, lexicon_signals, lexicon_words
 from model.normalize import normalize_text
 from model.signals import extract_signals
 
@@ -128,7 +128,8 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
                 top: int = 5) -> list[tuple[str, float]]:
         """The terms of one normalised comment (and name, and signals) that pushed a linear score up most.
 
-        Character n-grams are credited to the words that contain them, so that a moderator sees words.
+        Character n-grams are credited to the words that contain them and word-list counts to the words they
+        counted, so that a moderator sees words.
         """
         names = self._names()
         contributions = values * coef[indices]
@@ -138,24 +139,31 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         char_start, name_start, signal_start = self.offsets_[1:4]
         by_term: dict[str, float] = {}
         tokens = None
+
+        def credit(owners, value):
+            for owner in owners:
+                by_term[owner] = by_term.get(owner, 0.0) + value / len(owners)
+
         for index, value in zip(indices[strongest], contributions[strongest], strict=True):
+            term = names[index]
             if char_start <= index < name_start:
                 if tokens is None:
                     # Character n-grams are credited to content words only: spreading them over "the"
                     # or "a" would show moderators noise.
                     tokens = {t for t in _WORD_TOKEN.findall(comment)
                               if len(t) > 2 and t not in ENGLISH_STOP_WORDS}
-                gram = names[index].strip()
-                owners = [t for t in tokens if gram in t]
-                for token in owners:
-                    by_term[token] = by_term.get(token, 0.0) + value / len(owners)
-                continue
-            term = names[index]
-            if index >= signal_start:
-                term = f"signal:{term}"
-            elif index >= name_start:
-                term = f"name:{term}"
-            by_term[term] = by_term.get(term, 0.0) + value
+                gram = term.strip()
+                credit([t for t in tokens if gram in t], value)
+            elif index < char_start:
+                # Function words ("a", "is just") carry weight in a linear model but tell a moderator nothing.
+                if not all(word in ENGLISH_STOP_WORDS for word in term.split()):
+                    credit([term], value)
+            elif index >= signal_start:
+                # A word-list count is shown as the words it counted ("idiot"), which is what a moderator
+                # needs to see; other signals keep their name.
+                credit(sorted(set(lexicon_words(comment, term))) or [f"signal:{term}"], value)
+            else:
+                credit([f"name:{term}"], value)
         ranked = sorted(by_term.items(), key=lambda item: item[1], reverse=True)
         return [(_PLACEHOLDERS.get(term, term), round(float(weight), 4)) for term, weight in ranked[:top]]
 

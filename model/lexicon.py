@@ -64,6 +64,12 @@ def _matcher(words: tuple[str, ...]) -> re.Pattern:
 _MATCHERS = {name: _matcher(words) for name, words in _LISTS.items()}
 
 
+def lexicon_words(normalized: str, signal: str) -> list[str]:
+    """The words of an already normalised comment that a word-list signal counted, for explanations."""
+    matcher = _MATCHERS.get(signal.removeprefix(LEXICON_PREFIX))
+    return matcher.findall(normalized) if matcher else []
+
+
 def lexicon_signals(normalized: str) -> dict[str, float]:
     """Counts (log-scaled) of each word list in an already normalised comment, plus their interaction
     with second-person address ("you" near an insult is the commonest abuse)."""

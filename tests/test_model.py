@@ -62,6 +62,15 @@ def test_ranks_obvious_cases(loaded):
     assert sum(toxic_s.categories.values()) == pytest.approx(toxic_s.toxicity, abs=1e-6)
 
 
+def test_toxicity_explanation_names_the_offending_words(loaded):
+    scores = loaded.model.score({"comment": "Honestly you are a worthless idiot and a liar", "name": "a",
+                                 "email": "a@b.org", "url": ""})
+    terms = [term for term, _ in scores.explanations["toxicity"]]
+    assert "idiot" in terms[:2], terms
+    assert not any(term.startswith("signal:lexicon_insult") for term in terms), "word lists show their words"
+    assert not {"you", "are", "a", "and"} & set(terms), "function words tell a moderator nothing"
+
+
 def test_pipeline_per_label_matches_the_model(loaded):
     examples = [{"comment": "what a great match", "name": "a", "email": "a@b.org", "url": ""}]
     pipeline = loaded.model.pipeline("toxicity")
