@@ -48,9 +48,13 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
     def fit(self, examples: Sequence[Example], y=None):
         """Learn the vocabularies."""
         comments, names = self._texts(examples)
+        # Word n-grams skip function words: in a small written corpus "his" or "are" end up weighted by
+        # accident of who wrote which file (measured: the default model's ROC-AUC is equal or better on
+        # every real dataset without them). The character n-grams still see them, and the word lists
+        # count second-person address.
         self.words_ = TfidfVectorizer(ngram_range=self.word_ngrams, min_df=self.min_df, sublinear_tf=True,
-                                      max_features=self.max_word_features, token_pattern=_WORD_TOKEN.pattern,
-                                      dtype=np.float32).fit(comments)
+                                      stop_words=sorted(ENGLISH_STOP_WORDS), max_features=self.max_word_features,
+                                      token_pattern=_WORD_TOKEN.pattern, dtype=np.float32).fit(comments)
         self.chars_ = TfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngrams, min_df=self.min_df,
                                       sublinear_tf=True, max_features=self.max_char_features,
                                       dtype=np.float32).fit(comments)
@@ -155,9 +159,7 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
                 gram = term.strip()
                 credit([t for t in tokens if gram in t], value)
             elif index < char_start:
-                # Function words ("a", "is just") carry weight in a linear model but tell a moderator nothing.
-                if not all(word in ENGLISH_STOP_WORDS for word in term.split()):
-                    credit([term], value)
+                credit([term], value)
             elif index >= signal_start:
                 # A word-list count is shown as the words it counted ("idiot"), which is what a moderator
                 # needs to see; other signals keep their name.
