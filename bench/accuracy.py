@@ -5,7 +5,8 @@
 (a) the shipped default model (trained only on training_data/) on each dataset;
 (b) the same training pipeline trained on each dataset's own train split and tested on its test split
     (cross-video for YouTube spam, the official test set for OLID);
-and alt-profanity-check's scores on exactly the same comments.
+and alt-profanity-check's scores on exactly the same comments. For Civil Comments it also prints how well one
+crowd worker's vote predicts the majority of the others: the ceiling its labels leave for any model.
 
 Decision rates use the full policy (both labels and their thresholds): the share of positives held or
 rejected, and the share of negatives accepted. Nothing trained here is saved.
@@ -166,6 +167,9 @@ def main() -> int:
             print(f"{dataset.name:16} {dataset.label:9} {name:22} {figures['n']:6d} {fmt(figures['roc_auc']):>7} "
                   f"{fmt(figures['pr_auc']):>7} {fmt(figures.get('positives_held_or_rejected')):>8} "
                   f"{fmt(figures.get('negatives_accepted')):>8}")
+        if dataset.name == "civil-comments" and (human := datasets.civil_comments_human_roc_auc()) is not None:
+            entry["one_worker_vs_the_others_roc_auc"] = human
+            print(f"{'':16} {'':9} one crowd worker's vote against the majority of the others: ROC-AUC {human:.3f}")
         trained = entry.get("trained_on_dataset")
         if trained:
             print(f"{'':16} {'':9} {'':22} accuracy@0.5 {trained['accuracy_at_0.5']:.3f}  tuned accuracy "

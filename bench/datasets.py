@@ -186,21 +186,44 @@ def _davidson() -> Dataset:
     return Dataset("davidson", "toxicity", description, train, test)
 
 
+def _civil_votes() -> dict[str, list[int]]:
+    """Each Toxic Spans comment's crowd votes, in file order: 1 = toxic, 0 = not toxic."""
+    votes: dict[str, list[int]] = defaultdict(list)
+    for row in _dicts(_path("civil-comments-toxic-spans", "data", "annotations.csv")):
+        votes[row["comment_id"].strip()].append(int(row["not toxic"].strip().lower() != "true"))
+    return votes
+
+
 def _civil_comments() -> Dataset:
     """Load Toxic Spans Civil Comments labelled by worker majority (``not toxic`` column), ties dropped."""
-    votes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for row in _dicts(_path("civil-comments-toxic-spans", "data", "annotations.csv")):
-        not_toxic = row["not toxic"].strip().lower() == "true"
-        votes[row["comment_id"].strip()][0 if not_toxic else 1] += 1
+    votes = _civil_votes()
     items = []
     for row in _dicts(_path("civil-comments-toxic-spans", "data", "comments.csv")):
-        not_toxic, toxic = votes.get(row["comment_id"].strip(), (0, 0))
+        comment_votes = votes.get(row["comment_id"].strip(), [])
+        toxic, not_toxic = sum(comment_votes), len(comment_votes) - sum(comment_votes)
         comment = _clean(row["comment_text"])
         if comment and toxic != not_toxic:
             items.append(Item(comment, label=int(toxic > not_toxic)))
     train, test = _split(items)
     description = "Civil Comments (Toxic Spans, pre-selected as likely toxic), worker majority; seeded 80/20 split"
     return Dataset("civil-comments", "toxicity", description, train, test)
+
+
+def civil_comments_human_roc_auc() -> float | None:
+    """How well one crowd worker's vote predicts the majority of the other workers on the same comment, as a
+    ROC-AUC: the ceiling that these labels leave for any model. None if the annotations are missing."""
+    if not _path("civil-comments-toxic-spans", "data", "annotations.csv").exists():
+        return None
+    truth, vote = [], []
+    for votes in _civil_votes().values():
+        for k, own in enumerate(votes):
+            others = votes[:k] + votes[k + 1:]
+            if len(others) >= 2 and 2 * sum(others) != len(others):
+                truth.append(int(2 * sum(others) > len(others)))
+                vote.append(own)
+    # A yes/no predictor's ROC-AUC is the mean of its true-positive and true-negative rates.
+    truth_array, vote_array = np.array(truth), np.array(vote)
+    return float((vote_array[truth_array == 1].mean() + (1 - vote_array[truth_array == 0]).mean()) / 2)
 
 
 def _jigsaw_sample() -> Dataset:
