@@ -104,6 +104,11 @@ def train_and_test(train: list[Item], test: list[Item], label: str) -> dict:
     return summary
 
 
+def _pooled(pairs) -> tuple[int, int]:
+    pairs = list(pairs)
+    return sum(a for a, _ in pairs), sum(t for _, t in pairs)
+
+
 def evaluation_items(dataset: Dataset) -> list[Item]:
     """What the default model is measured on: the official test set for OLID, everything elsewhere."""
     return dataset.test if dataset.name == "olid" else dataset.everything()
@@ -129,7 +134,7 @@ def main() -> int:
     print(f"default model {loaded.version}; thresholds "
           + ", ".join(f"{k} hold {v.hold_at:.3f} reject {v.reject_at:.3f}" for k, v in thresholds.items()))
     results = {"model_version": loaded.version, "datasets": {}}
-    clean_total = clean_accepted = 0
+    clean: dict[str, tuple[int, int]] = {}  # dataset -> (negatives accepted, negatives)
     print(f"{'dataset':16} {'score':9} {'model':22} {'n':>6} {'ROC-AUC':>7} {'PR-AUC':>7} {'pos flag':>8} "
           f"{'neg acc':>8}")
     for dataset in datasets.load_all():
@@ -140,8 +145,13 @@ def main() -> int:
         scored, decided = decisions(loaded.model, thresholds, items)
         ours = report(dataset.label, items, scored, decided)
         entry = {"label": dataset.label, "description": dataset.description, "default_model": ours}
-        clean_total += ours["negatives"]
-        clean_accepted += ours["negatives_accepted_count"]
+        clean[dataset.name] = (ours["negatives_accepted_count"], ours["negatives"])
+        # Each dataset labels one of the two scores; a negative held for the other one may be rightly held
+        # (a profane YouTube comment that is not spam), and the dataset cannot say.
+        ours["negatives_flagged_for_the_other_label"] = sum(
+            1 for item, score, decision in zip(items, scored, decided, strict=True)
+            if item.label == 0 and decision != ACCEPT
+            and getattr(score, dataset.label) < thresholds[dataset.label].hold_at)
         rows = [("default model", ours)]
         apc = profanity_check_scores(items)
         if apc is not None:
@@ -170,6 +180,9 @@ def main() -> int:
         if dataset.name == "civil-comments" and (human := datasets.civil_comments_human_roc_auc()) is not None:
             entry["one_worker_vs_the_others_roc_auc"] = human
             print(f"{'':16} {'':9} one crowd worker's vote against the majority of the others: ROC-AUC {human:.3f}")
+        print(f"{'':16} {'':9} default model: {ours['negatives'] - ours['negatives_accepted_count']} negatives not "
+              f"accepted, {ours['negatives_flagged_for_the_other_label']} of them for the score this dataset does "
+              "not label")
         trained = entry.get("trained_on_dataset")
         if trained:
             print(f"{'':16} {'':9} {'':22} accuracy@0.5 {trained['accuracy_at_0.5']:.3f}  tuned accuracy "
@@ -177,10 +190,13 @@ def main() -> int:
                   f"tuned macro-F1 {trained['macro_f1_tuned']:.3f}")
         entry["seconds"] = round(time.perf_counter() - started, 1)
         results["datasets"][dataset.name] = entry
-    if clean_total:
-        results["clean_accepted"] = clean_accepted / clean_total
-        print(f"civil comments pass: the default policy accepts {clean_accepted}/{clean_total} "
-              f"= {clean_accepted / clean_total:.1%} of the comments that are neither spam nor toxic")
+    for name, (accepted, total) in (("all", _pooled(clean.values())),
+                                    ("without civil-comments", _pooled(v for k, v in clean.items()
+                                                                       if k != "civil-comments"))):
+        if total:
+            results[f"clean_accepted_{name.replace(' ', '_')}"] = accepted / total
+            print(f"civil comments pass ({name}): the default policy accepts {accepted}/{total} "
+                  f"= {accepted / total:.1%} of the comments labelled neither spam nor toxic")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "accuracy.json").write_text(json.dumps(results, indent=2))
     print(f"saved {RESULTS / 'accuracy.json'}", file=sys.stderr)
