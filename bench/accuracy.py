@@ -6,7 +6,7 @@
 (b) the same training pipeline trained on each dataset's own train split and tested on its test split
     (cross-video for YouTube spam, the official test set for OLID);
 and alt-profanity-check's scores on exactly the same comments. For Civil Comments it also prints how well one
-crowd worker's vote predicts the majority of the others: the ceiling its labels leave for any model.
+crowd worker's vote predicts the majority of the others, which says how noisy its labels are.
 
 Decision rates use the full policy (both labels and their thresholds): the share of positives held or
 rejected, and the share of negatives accepted. Nothing trained here is saved.
@@ -89,22 +89,23 @@ def train_and_test(train: list[Item], test: list[Item], label: str) -> dict:
     result: TrainingResult = train_model(to_examples(train, label))
     model = result.model
     thresholds = resolve_thresholds(result.thresholds, None)
-    y_val, p_val = result.held_out[label]
+    y_oof, p_oof = result.out_of_fold[label]
     scored, decided = decisions(model, thresholds, test)
     y = np.array([i.label for i in test])
     p = np.array([getattr(s, label) for s in scored])
     summary = report(label, test, scored, decided)
-    macro = best_threshold(y_val, p_val, lambda a, b: f1_score(a, b, average="macro"))
+    macro = best_threshold(y_oof, p_oof, lambda a, b: f1_score(a, b, average="macro"))
     summary.update({
         "accuracy_at_0.5": float(accuracy_score(y, p >= 0.5)),
         "macro_f1_at_0.5": float(f1_score(y, p >= 0.5, average="macro")),
         "macro_f1_tuned": float(f1_score(y, p >= macro, average="macro")),
-        "accuracy_tuned": float(accuracy_score(y, p >= best_threshold(y_val, p_val, accuracy_score))),
+        "accuracy_tuned": float(accuracy_score(y, p >= best_threshold(y_oof, p_oof, accuracy_score))),
     })
     return summary
 
 
 def _pooled(pairs) -> tuple[int, int]:
+    """(accepted, total) summed over (accepted, total) pairs."""
     pairs = list(pairs)
     return sum(a for a, _ in pairs), sum(t for _, t in pairs)
 
@@ -177,9 +178,10 @@ def main() -> int:
             print(f"{dataset.name:16} {dataset.label:9} {name:22} {figures['n']:6d} {fmt(figures['roc_auc']):>7} "
                   f"{fmt(figures['pr_auc']):>7} {fmt(figures.get('positives_held_or_rejected')):>8} "
                   f"{fmt(figures.get('negatives_accepted')):>8}")
-        if dataset.name == "civil-comments" and (human := datasets.civil_comments_human_roc_auc()) is not None:
-            entry["one_worker_vs_the_others_roc_auc"] = human
-            print(f"{'':16} {'':9} one crowd worker's vote against the majority of the others: ROC-AUC {human:.3f}")
+        if dataset.name == "civil-comments" and (agreement := datasets.civil_comments_worker_agreement()):
+            entry["one_worker_vs_the_others_roc_auc"] = agreement
+            print(f"{'':16} {'':9} one crowd worker's vote against the majority of the others: "
+                  f"ROC-AUC {agreement:.3f}")
         print(f"{'':16} {'':9} default model: {ours['negatives'] - ours['negatives_accepted_count']} negatives not "
               f"accepted, {ours['negatives_flagged_for_the_other_label']} of them for the score this dataset does "
               "not label")
@@ -190,12 +192,12 @@ def main() -> int:
                   f"tuned macro-F1 {trained['macro_f1_tuned']:.3f}")
         entry["seconds"] = round(time.perf_counter() - started, 1)
         results["datasets"][dataset.name] = entry
-    for name, (accepted, total) in (("all", _pooled(clean.values())),
-                                    ("without civil-comments", _pooled(v for k, v in clean.items()
+    for name, (accepted, total) in (("all_datasets", _pooled(clean.values())),
+                                    ("without_civil_comments", _pooled(v for k, v in clean.items()
                                                                        if k != "civil-comments"))):
         if total:
-            results[f"clean_accepted_{name.replace(' ', '_')}"] = accepted / total
-            print(f"civil comments pass ({name}): the default policy accepts {accepted}/{total} "
+            results[f"clean_accepted_{name}"] = accepted / total
+            print(f"civil pass ({name.replace('_', ' ')}): the default policy accepts {accepted}/{total} "
                   f"= {accepted / total:.1%} of the comments labelled neither spam nor toxic")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "accuracy.json").write_text(json.dumps(results, indent=2))

@@ -209,9 +209,11 @@ def _civil_comments() -> Dataset:
     return Dataset("civil-comments", "toxicity", description, train, test)
 
 
-def civil_comments_human_roc_auc() -> float | None:
+def civil_comments_worker_agreement() -> float | None:
     """How well one crowd worker's vote predicts the majority of the other workers on the same comment, as a
-    ROC-AUC: the ceiling that these labels leave for any model. None if the annotations are missing."""
+    ROC-AUC: what a model that judged like a typical worker would score against these labels. (A model can
+    beat it, since a majority is less noisy than one worker, but it says how noisy the labels are.) None if
+    the annotations are missing."""
     if not _path("civil-comments-toxic-spans", "data", "annotations.csv").exists():
         return None
     truth, vote = [], []
@@ -223,6 +225,8 @@ def civil_comments_human_roc_auc() -> float | None:
                 vote.append(own)
     # A yes/no predictor's ROC-AUC is the mean of its true-positive and true-negative rates.
     truth_array, vote_array = np.array(truth), np.array(vote)
+    if truth_array.min(initial=1) == truth_array.max(initial=0):
+        return None
     return float((vote_array[truth_array == 1].mean() + (1 - vote_array[truth_array == 0]).mean()) / 2)
 
 

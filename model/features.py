@@ -18,7 +18,21 @@ from model.signals import extract_signals
 Example = Mapping[str, str]
 _WORD_TOKEN = re.compile(r"(?u)\b\w\w+\b|\b\w\b")
 EXPLAIN_CANDIDATES = 40
+# scikit-learn's English stop words minus the ones that carry meaning here: negations ("not stupid") and
+# content words that the list happens to hold ("fire", "bill", "call", "cry", "show", "see", "give").
+NEGATIONS = frozenset({"not", "no", "never", "nor", "nothing", "nobody", "none", "noone", "cannot", "cant",
+                       "couldnt", "hasnt", "neither", "nowhere", "without"})
+_CONTENT_WORDS = frozenset({"bill", "call", "con", "cry", "describe", "detail", "empty", "fill", "find", "fire",
+                            "front", "full", "give", "interest", "keep", "mill", "move", "name", "part", "put",
+                            "see", "serious", "show", "side", "sincere", "system", "take", "thick", "thin", "top",
+                            "bottom", "back", "get", "go", "please", "found", "made"})
+FUNCTION_WORDS = ENGLISH_STOP_WORDS - NEGATIONS - _CONTENT_WORDS
 _PLACEHOLDERS = {"xurlx": "(a link)", "xemailx": "(an email address)", "xuserx": "(a mention)"}
+
+
+def content_words(normalized: str) -> set[str]:
+    """The words of a normalised comment that can carry meaning: longer than two letters, not function words."""
+    return {t for t in _WORD_TOKEN.findall(normalized) if len(t) > 2 and t not in FUNCTION_WORDS}
 
 
 class CommentFeatures(TransformerMixin, BaseEstimator):
@@ -53,7 +67,7 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         # every real dataset without them). The character n-grams still see them, and the word lists
         # count second-person address.
         self.words_ = TfidfVectorizer(ngram_range=self.word_ngrams, min_df=self.min_df, sublinear_tf=True,
-                                      stop_words=sorted(ENGLISH_STOP_WORDS), max_features=self.max_word_features,
+                                      stop_words=sorted(FUNCTION_WORDS), max_features=self.max_word_features,
                                       token_pattern=_WORD_TOKEN.pattern, dtype=np.float32).fit(comments)
         self.chars_ = TfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngrams, min_df=self.min_df,
                                       sublinear_tf=True, max_features=self.max_char_features,
@@ -154,8 +168,7 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
                 if tokens is None:
                     # Character n-grams are credited to content words only: spreading them over "the"
                     # or "a" would show moderators noise.
-                    tokens = {t for t in _WORD_TOKEN.findall(comment)
-                              if len(t) > 2 and t not in ENGLISH_STOP_WORDS}
+                    tokens = content_words(comment)
                 gram = term.strip()
                 credit([t for t in tokens if gram in t], value)
             elif index < char_start:

@@ -36,7 +36,6 @@ THREATS = (
     "bullet*", "rape*", "behead*", "burn", "beat", "die", "dead", "death", "bomb", "strangle*", "slit", "gas",
     "exterminat*", "execute", "hunt", "kys", "noose*", "gun", "knife",
 )
-LEXICON_PREFIX = "lexicon_"
 # Words that are not insults on their own but mark a comment that attacks rather than argues.
 DEROGATORY = (
     "crazy", "insane", "nutjob*", "nutcase*", "lunatic*", "psycho*", "sicko*", "disgusting", "disgrace*", "evil",
@@ -65,9 +64,13 @@ _MATCHERS = {name: _matcher(words) for name, words in _LISTS.items()}
 
 
 def lexicon_words(normalized: str, signal: str) -> list[str]:
-    """The words of an already normalised comment that a word-list signal counted, for explanations."""
-    matcher = _MATCHERS.get(signal.removeprefix(LEXICON_PREFIX))
-    return matcher.findall(normalized) if matcher else []
+    """The words of an already normalised comment that a word-list signal counted, for explanations.
+
+    The second-person signal counts the address ("you", "ur") next to an insult or a swear word."""
+    name = signal.removeprefix(LEXICON_PREFIX)
+    if name == "at_you":
+        return [t for t in _TOKEN.findall(normalized) if t in SECOND_PERSON]
+    return _MATCHERS[name].findall(normalized) if name in _MATCHERS else []
 
 
 def lexicon_signals(normalized: str) -> dict[str, float]:

@@ -27,7 +27,7 @@ class TrainingResult:
     metrics: dict
     thresholds: dict[str, dict[str, float]]
     data: dict
-    held_out: dict[str, tuple[np.ndarray, np.ndarray]]  # per label: (labels, out-of-fold probabilities)
+    out_of_fold: dict[str, tuple[np.ndarray, np.ndarray]]  # per label: (labels, out-of-fold probabilities)
 
 
 def label_vector(examples: Sequence[Example], label: str) -> np.ndarray:
@@ -78,25 +78,27 @@ def train_model(examples: Sequence[Example], *, seed: int = 0) -> TrainingResult
     """
     examples = list(examples)
     # Only the hand-written corpus is dressed up: labels and imported data already have real comments' style.
-    train = examples + augment([e for e in examples if e.source.startswith("training_data/")], seed=seed)
+    variants = augment([e for e in examples if e.source.startswith("training_data/")], seed=seed)
+    fitted = examples + variants
     model = ModerationModel.fit(
-        [e.fields() for e in train],
-        {label: label_vector(train, label) for label in LABELS},
-        [e.category if e.toxic else None for e in train],
-        sample_weight=np.array([e.weight for e in train], dtype=float),
-        groups=[e.source.split("#", 1)[0] for e in train],
+        [e.fields() for e in fitted],
+        {label: label_vector(fitted, label) for label in LABELS},
+        [e.category if e.toxic else None for e in fitted],
+        sample_weight=np.array([e.weight for e in fitted], dtype=float),
+        groups=[e.source.split("#", 1)[0] for e in fitted],
     )
-    thresholds, held_out = {}, {}
+    # Thresholds and figures come from the examples themselves: the variants only help the fit.
+    original = np.arange(len(fitted)) < len(examples)
+    thresholds, out_of_fold = {}, {}
     for label in LABELS:
-        y, p = label_vector(train, label), model.held_out_probabilities[label]
+        y, p = label_vector(examples, label), model.out_of_fold_probabilities[label][original]
         hold = threshold_for_precision(y, p, HOLD_PRECISION, MIN_HOLD_AT)
         reject = threshold_for_precision(y, p, REJECT_PRECISION, hold)
         thresholds[label] = {"hold_at": hold, "reject_at": max(reject, hold),
                              "hold_precision_target": HOLD_PRECISION,
                              "reject_precision_target": REJECT_PRECISION}
-        # Figures on the examples themselves; the augmented variants that follow them only help fit.
-        held_out[label] = (y[:len(examples)], p[:len(examples)])
-    metrics = {"out_of_fold": {label: _report(y, p, thresholds[label]) for label, (y, p) in held_out.items()}}
-    data = {"sha256": examples_hash(examples), "examples": len(examples), "train": len(train),
+        out_of_fold[label] = (y, p)
+    metrics = {"out_of_fold": {label: _report(y, p, thresholds[label]) for label, (y, p) in out_of_fold.items()}}
+    data = {"sha256": examples_hash(examples), "examples": len(examples), "augmented_variants": len(variants),
             "sources": sorted({e.source for e in examples})}
-    return TrainingResult(model=model, metrics=metrics, thresholds=thresholds, data=data, held_out=held_out)
+    return TrainingResult(model=model, metrics=metrics, thresholds=thresholds, data=data, out_of_fold=out_of_fold)

@@ -67,14 +67,31 @@ def test_toxicity_explanation_names_the_offending_words(loaded):
                                  "email": "a@b.org", "url": ""})
     terms = [term for term, _ in scores.explanations["toxicity"]]
     assert "idiot" in terms[:2], terms
-    assert not any(term.startswith("signal:lexicon_insult") for term in terms), "word lists show their words"
-    assert not {"you", "are", "a", "and"} & set(terms), "function words tell a moderator nothing"
+    assert not any(term.startswith("signal:lexicon_") for term in terms), "word lists show the words they counted"
+    assert not {"are", "a", "and"} & set(terms), "function words tell a moderator nothing"
 
 
-def test_pipeline_per_label_matches_the_model(loaded):
-    examples = [{"comment": "what a great match", "name": "a", "email": "a@b.org", "url": ""}]
-    pipeline = loaded.model.pipeline("toxicity")
-    assert np.allclose(pipeline.predict_proba(examples)[:, 1], loaded.model.probabilities(examples)["toxicity"])
+def test_negation_is_read(loaded):
+    [negated] = loaded.model.features.rows([{"comment": "you are not stupid"}])
+    names = loaded.model.features.get_feature_names_out()[negated[0]]
+    assert "word:not stupid" in names or "word:not" in names
+
+
+def test_spam_head_does_not_read_the_word_lists(loaded):
+    lexicon = loaded.model.features.lexicon_columns()
+    assert lexicon.any()
+    head = loaded.model.pipeline("spam").named_steps["classifier"].calibrated_classifiers_[0].estimator
+    assert not head.coef_[0][lexicon].any()
+
+
+@pytest.mark.parametrize("label", ["spam", "toxicity"])
+def test_pipeline_per_label_matches_the_model(loaded, label):
+    examples = [{"comment": "what a great match", "name": "a", "email": "a@b.org", "url": ""},
+                {"comment": "Visit cheap-pills.xyz, you idiot", "name": "Best Pills", "email": "", "url": ""}]
+    pipeline = loaded.model.pipeline(label)
+    probabilities = loaded.model.probabilities(examples)[label]
+    assert np.allclose(pipeline.predict_proba(examples)[:, 1], probabilities)
+    assert np.allclose([getattr(s, label) for s in loaded.model.score_many(examples)], probabilities)
 
 
 def test_manifest_records_how_the_model_was_made(loaded):
