@@ -6,6 +6,7 @@ For every test comment with annotated toxic spans, the default model's toxicity 
 terms. A term counts as "in a span" when at least half the letters of one of its occurrences in the comment lie
 inside the annotated offsets. Next to it, in the same run, a baseline blames as many random content words of the same
 comment: the ratio between the two says how much the explanations know, whatever the share of toxic words.
+It also reports the share of the content words inside the spans that the explanations name.
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ def main() -> int:
         return 0
     model = default_model().model
     rng = random.Random(0)
-    ours = {"terms": 0, "in_span": 0, "top_hits": 0, "comments": 0, "not_located": 0}
+    ours = {"terms": 0, "in_span": 0, "top_hits": 0, "comments": 0, "not_located": 0, "span_words": 0,
+            "span_words_named": 0}
     baseline = {"terms": 0, "in_span": 0, "top_hits": 0, "comments": 0}
     for text, toxic in items:
         words = word_positions(text)
@@ -77,6 +79,9 @@ def main() -> int:
         content = sorted(content_words(" ".join(w for w, _, _ in words)))
         if not terms or not content:
             continue
+        span_words = {w for w in content if in_span(w, words, toxic, text)}
+        ours["span_words"] += len(span_words)
+        ours["span_words_named"] += len(span_words & set(terms))
         guesses = rng.sample(content, min(len(terms), len(content)))
         for tally, blamed in ((ours, terms), (baseline, guesses)):
             hits = [in_span(term, words, toxic, text) for term in blamed]
@@ -94,6 +99,9 @@ def main() -> int:
               f"top term in a span {tally['top_hits'] / tally['comments']:.1%}")
     ratio = (ours["in_span"] / ours["terms"]) / (baseline["in_span"] / baseline["terms"])
     print(f"ratio ours / random (share of blamed terms inside a span): {ratio:.2f}")
+    if ours["span_words"]:
+        print(f"content words inside the toxic spans that our explanations name: "
+              f"{ours['span_words_named']}/{ours['span_words']} = {ours['span_words_named'] / ours['span_words']:.1%}")
     return 0
 
 
