@@ -98,7 +98,8 @@ def train_model(examples: Sequence[Example], *, seed: int = 0) -> TrainingResult
                              "hold_precision_target": HOLD_PRECISION,
                              "reject_precision_target": REJECT_PRECISION}
         out_of_fold[label] = (y, p)
-    metrics = {"out_of_fold": {label: _report(y, p, thresholds[label]) for label, (y, p) in out_of_fold.items()}}
+    metrics = {"out_of_fold": {label: _report(y, p, thresholds[label]) for label, (y, p) in out_of_fold.items()},
+               "regularization_c": model.chosen_c}
     data = {"sha256": examples_hash(examples), "examples": len(examples), "augmented_variants": len(variants),
             "sources": sorted({e.source for e in examples})}
     return TrainingResult(model=model, metrics=metrics, thresholds=thresholds, data=data, out_of_fold=out_of_fold)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from model import ModelLoadError, ModelStore
+from model.classifier import C_GRID
 from model.normalize import normalize_text
 from model.store import ARTIFACT, MANIFEST
 
@@ -101,6 +102,7 @@ def test_manifest_records_how_the_model_was_made(loaded):
     assert len(manifest["training_data"]["sha256"]) == 64
     for label in ("spam", "toxicity"):
         assert 0.5 < manifest["metrics"]["out_of_fold"][label]["roc_auc"] <= 1
+        assert manifest["metrics"]["regularization_c"][label] in C_GRID
         assert 0 < manifest["thresholds"][label]["hold_at"] <= manifest["thresholds"][label]["reject_at"] < 1
 
 
