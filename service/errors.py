@@ -28,6 +28,11 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+def not_found(detail: str) -> ApiError:
+    """The 404 problem for a resource that does not exist."""
+    return ApiError(404, "Not Found", detail)
+
+
 def invalid_fields(errors: dict[str, list[str]]) -> ApiError:
     """The 422 problem naming every failing field."""
     return ApiError(422, "Unprocessable Content", "Some fields are missing or invalid.", errors=errors,

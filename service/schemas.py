@@ -29,6 +29,19 @@ def request_body() -> dict[str, Any]:
                    slug="unsupported-content-type")
 
 
+def int_query_arg(name: str, default: int, low: int, high: int, errors: dict[str, list[str]] | None = None) -> int:
+    """A whole-number query parameter within [low, high]. Out of range or not a number, it is a 422 at once,
+    or, when errors is given, an entry there (and default is returned) so that every field can be reported."""
+    value = request.args.get(name, str(default))
+    if value.isdigit() and low <= int(value) <= high:
+        return int(value)
+    message = [f"Must be a whole number from {low} to {high}."]
+    if errors is None:
+        raise invalid_fields({name: message})
+    errors[name] = message
+    return default
+
+
 def validation_settings() -> ValidationSettings:
     """The app's validation limits."""
     return ValidationSettings(max_comment_length=current_app.config["MAX_COMMENT_LENGTH"],

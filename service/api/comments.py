@@ -9,7 +9,7 @@ from moderation.keys import SITE
 from moderation.store import isoformat, utcnow
 from moderation.validation import ValidationFailed, validate_comment
 from service.auth import require_key
-from service.errors import ApiError, invalid_fields
+from service.errors import invalid_fields, not_found
 from service.extensions import checker, rules, store
 from service.schemas import parse_comment, request_body, validation_settings
 
@@ -41,7 +41,7 @@ def get_comment(comment_id: str):
     """A stored comment with its current status."""
     found = store().get_comment(comment_id)
     if found is None:
-        raise ApiError(404, "Not Found", f"No comment has the id {comment_id!r}.")
+        raise not_found(f"No comment has the id {comment_id!r}.")
     return found
 
 

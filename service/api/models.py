@@ -7,7 +7,7 @@ from flask import Blueprint, g, request, url_for
 from model import ModelLoadError, ModelStore
 from moderation.keys import MODERATOR
 from service.auth import require_key
-from service.errors import ApiError, invalid_fields
+from service.errors import ApiError, invalid_fields, not_found
 from service.extensions import active_model, job_runner, store
 from service.schemas import request_body
 
@@ -49,7 +49,7 @@ def get_job(job_id: str):
     """A job's status (queued, running, succeeded, failed) and, when done, its result."""
     job = store().get_job(job_id)
     if job is None:
-        raise ApiError(404, "Not Found", f"No job has the id {job_id!r}.")
+        raise not_found(f"No job has the id {job_id!r}.")
     return job
 
 
@@ -59,7 +59,7 @@ def activate(version: str):
     """Serve this version from now on (also how to roll back); every worker follows within seconds."""
     previous = _models().active_version()
     if version not in {m["version"] for m in _models().versions()}:
-        raise ApiError(404, "Not Found", f"No model version {version!r} is in the model store.")
+        raise not_found(f"No model version {version!r} is in the model store.")
     try:
         _models().activate(version)
     except ModelLoadError as error:

@@ -12,9 +12,9 @@ from moderation.policy import STATUS_FOR_DECISION
 from moderation.store import QUEUE_ORDERS, BadCursor, NotFound, QueueQuery, isoformat, utcnow
 from moderation.validation import ValidationFailed, validate_comment, validate_labels, validate_review
 from service.auth import require_key
-from service.errors import ApiError, invalid_fields
+from service.errors import invalid_fields, not_found
 from service.extensions import store, webhooks
-from service.schemas import request_body, validation_settings
+from service.schemas import int_query_arg, request_body, validation_settings
 
 bp = Blueprint("review", __name__, url_prefix="/v1")
 STATUSES = tuple(STATUS_FOR_DECISION.values())
@@ -42,14 +42,12 @@ def _queue_query() -> QueueQuery:
     order = args.get("order", "newest")
     if order not in QUEUE_ORDERS:
         errors["order"] = [f"Must be one of {', '.join(QUEUE_ORDERS)}."]
-    limit = args.get("limit", "50")
-    if not limit.isdigit() or not 1 <= int(limit) <= 200:
-        errors["limit"] = ["Must be a whole number from 1 to 200."]
+    limit = int_query_arg("limit", 50, 1, 200, errors)
     since, until = _datetime("since", errors), _datetime("until", errors)
     if errors:
         raise invalid_fields(errors)
     return QueueQuery(status=status, label=label, article_id=args.get("article_id") or None,
-                      email=args.get("email") or None, since=since, until=until, order=order, limit=int(limit),
+                      email=args.get("email") or None, since=since, until=until, order=order, limit=limit,
                       cursor=args.get("cursor") or None)
 
 
@@ -75,7 +73,7 @@ def review(comment_id: str):
     try:
         comment, previous = store().review(comment_id, decision, g.api_key.id)
     except NotFound:
-        raise ApiError(404, "Not Found", f"No comment has the id {comment_id!r}.") from None
+        raise not_found(f"No comment has the id {comment_id!r}.") from None
     if comment["status"] != previous:
         webhooks().send({"type": "comment.status_changed", "comment_id": comment_id, "status": comment["status"],
                          "previous_status": previous, "review": comment["review"], "at": isoformat(utcnow())})
@@ -104,8 +102,6 @@ def feedback():
 @require_key(MODERATOR)
 def audit():
     """The newest audit events, optionally for one target (a comment id, a model version, a job id)."""
-    limit = request.args.get("limit", "100")
-    if not limit.isdigit() or not 1 <= int(limit) <= 1000:
-        raise invalid_fields({"limit": ["Must be a whole number from 1 to 1000."]})
-    return {"events": store().audit_events(request.args.get("target") or None, int(limit))}
+    limit = int_query_arg("limit", 100, 1, 1000)
+    return {"events": store().audit_events(request.args.get("target") or None, limit)}
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from flask import Blueprint, g
 
 from moderation.keys import MODERATOR
 from moderation.rules import entry_errors, settings_errors
 from moderation.store import NotFound
 from service.auth import require_key
-from service.errors import ApiError, invalid_fields
+from service.errors import invalid_fields, not_found
 from service.extensions import rules, store
-from service.schemas import request_body
+from service.schemas import int_query_arg, request_body
 
 bp = Blueprint("rules", __name__, url_prefix="/v1")
 
@@ -60,7 +60,7 @@ def delete_entry(entry_id: int):
     try:
         store().delete_rule_entry(entry_id, g.api_key.id)
     except NotFound:
-        raise ApiError(404, "Not Found", f"No rule entry has the id {entry_id}.") from None
+        raise not_found(f"No rule entry has the id {entry_id}.") from None
     rules().invalidate()
     return "", 204
 
@@ -69,7 +69,4 @@ def delete_entry(entry_id: int):
 @require_key(MODERATOR)
 def stats():
     """Decisions and reason codes, live and in shadow mode, over the last `days` days (default 7)."""
-    days = request.args.get("days", "7")
-    if not days.isdigit() or not 1 <= int(days) <= 365:
-        raise invalid_fields({"days": ["Must be a whole number from 1 to 365."]})
-    return store().stats(int(days))
+    return store().stats(int_query_arg("days", 7, 1, 365))
