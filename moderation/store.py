@@ -197,12 +197,15 @@ class Store:
             session.add(record)
         return record.as_dict()
 
+    def _record_as_dict(self, record_class, key) -> dict[str, Any] | None:
+        with self.sessions() as session:
+            record = session.get(record_class, key)
+            return record.as_dict() if record else None
+
     @_guarded
     def get_comment(self, comment_id: str) -> dict[str, Any] | None:
         """A stored comment by id, or None."""
-        with self.sessions() as session:
-            record = session.get(CommentRecord, comment_id)
-            return record.as_dict() if record else None
+        return self._record_as_dict(CommentRecord, comment_id)
 
     @_guarded
     def queue(self, query: QueueQuery) -> tuple[list[dict[str, Any]], str | None]:
@@ -407,9 +410,7 @@ class Store:
     @_guarded
     def get_job(self, job_id: str) -> dict[str, Any] | None:
         """A job by id, or None."""
-        with self.sessions() as session:
-            job = session.get(JobRecord, job_id)
-            return job.as_dict() if job else None
+        return self._record_as_dict(JobRecord, job_id)
 
     # Rules
 
