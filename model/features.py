@@ -12,7 +12,7 @@ from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from model.lexicon import LEXICON_PREFIX, lexicon_signals, lexicon_words
-from model.normalize import normalize_text
+from model.normalize import PLACEHOLDERS, normalize_text
 from model.signals import extract_signals
 
 Example = Mapping[str, str]
@@ -29,6 +29,10 @@ _CONTENT_WORDS = frozenset({"bill", "call", "con", "cry", "describe", "detail", 
                             "bottom", "back", "get", "go", "please", "found", "made"})
 FUNCTION_WORDS = ENGLISH_STOP_WORDS - NEGATIONS - _CONTENT_WORDS
 _PLACEHOLDERS = {"xurlx": "(a link)", "xemailx": "(an email address)", "xuserx": "(a mention)"}
+_PLACEHOLDER_TOKEN = re.compile(r"\b(?:" + "|".join(PLACEHOLDERS) + r")\b")
+# Bumped whenever a change here or in normalisation would make an already trained model score differently:
+# the model store refuses artifacts built under another version.
+FEATURES_VERSION = "2"
 
 
 def content_words(normalized: str) -> set[str]:
@@ -57,6 +61,12 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         return comments, names
 
     @staticmethod
+    def _spelling(comment: str) -> str:
+        # What the character n-grams read: the placeholders are whole words to the word n-grams, and
+        # their letters ("use", "ser" of "xuserx") would otherwise pass for parts of real words.
+        return _PLACEHOLDER_TOKEN.sub(" ", comment)
+
+    @staticmethod
     def _signals(example: Example, comment: str) -> dict[str, float]:
         return extract_signals(example) | lexicon_signals(comment)
 
@@ -72,7 +82,7 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
                                       token_pattern=_WORD_TOKEN.pattern, dtype=np.float32).fit(comments)
         self.chars_ = TfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngrams, min_df=self.min_df,
                                       sublinear_tf=True, max_features=self.max_char_features,
-                                      dtype=np.float32).fit(comments)
+                                      dtype=np.float32).fit([self._spelling(c) for c in comments])
         self.names_ = TfidfVectorizer(ngram_range=(1, 2), min_df=self.min_df, sublinear_tf=True,
                                       token_pattern=_WORD_TOKEN.pattern, dtype=np.float32)
         try:
@@ -91,7 +101,8 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         """Features for each example, as a CSR matrix."""
         comments, names = self._texts(examples)
         return sp.hstack(
-            [self.words_.transform(comments), self.chars_.transform(comments), self.names_.transform(names),
+            [self.words_.transform(comments), self.chars_.transform([self._spelling(c) for c in comments]),
+             self.names_.transform(names),
              self.signals_.transform([self._signals(e, c) for e, c in zip(examples, comments, strict=True)])],
             format="csr",
         )
@@ -106,9 +117,12 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
 
     def non_wording_columns(self) -> np.ndarray:
         """A boolean mask of every column that is not about the comment's wording: the author's name,
-        email and url, and style and link signals."""
+        email and url, style and link signals, and the word n-grams of link, email and mention placeholders."""
         mask = np.zeros(self.offsets_[-1], dtype=bool)
         mask[self.offsets_[2]:] = True
+        for term, index in self.words_.vocabulary_.items():
+            if _PLACEHOLDER_TOKEN.search(term):
+                mask[self.offsets_[0] + index] = True
         return mask & ~self.lexicon_columns()
 
     def rows(self, examples: Sequence[Example]) -> list[tuple[np.ndarray, np.ndarray, str]]:
@@ -122,8 +136,8 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         result = []
         for example, comment, name in zip(examples, comments, names, strict=True):
             parts_i, parts_v = [], []
-            for (analyzer, vocabulary, idf, offset), text in zip(compiled["tfidf"], (comment, comment, name),
-                                                                 strict=True):
+            texts = (comment, self._spelling(comment), name)
+            for (analyzer, vocabulary, idf, offset), text in zip(compiled["tfidf"], texts, strict=True):
                 found = [i for i in map(vocabulary.get, analyzer(text)) if i is not None]
                 if found:
                     indices, counts = np.unique(np.array(found, dtype=np.int64), return_counts=True)

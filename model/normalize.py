@@ -31,6 +31,10 @@ _LEET_CHARS = set("0134578@$!|+€(9")
 
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _USER_MENTION = re.compile(r"@\w+")
+# Tweet datasets and exports replace every link with the bare word "URL"; it is a link all the same.
+_ANONYMISED_LINK = re.compile(r"\bURL\b")
+# What links, email addresses and mentions become: facts about a comment's form, not its wording.
+PLACEHOLDERS = ("xurlx", "xemailx", "xuserx")
 # Three or more single letters separated by one space, dot, dash, underscore or star: "f u c k", "c.a.s.i.n.o".
 _SPACED = re.compile(r"\b(?:[^\W\d_][ .\-_*]){2,}[^\W\d_]\b")
 _SPACED_SEPARATORS = re.compile(r"[ .\-_*]")
@@ -64,6 +68,7 @@ def normalize_text(text: str) -> str:
     text = fold_unicode(text)
     text = _EMAIL.sub(" xemailx ", text)
     text = LINK.sub(" xurlx ", text)
+    text = _ANONYMISED_LINK.sub(" xurlx ", text)
     text = _USER_MENTION.sub(" xuserx ", text)
     text = _HASHTAG.sub(lambda m: "#" + _CAMEL.sub(" ", m.group(1)), text)
     text = text.lower()

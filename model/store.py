@@ -18,6 +18,7 @@ import scipy
 import sklearn
 
 from model.classifier import ModerationModel
+from model.features import FEATURES_VERSION
 from model.training import TrainingResult
 
 ARTIFACT = "model.joblib"
@@ -31,9 +32,10 @@ class ModelLoadError(Exception):
 
 
 def library_versions() -> dict[str, str]:
-    """The versions an artifact depends on; a pickle is only safe to load under the same ones."""
+    """The versions an artifact depends on; a pickle is only safe to load under the same ones. Our own
+    feature extraction counts too: a model scored by other normalisation code than it learnt from is wrong."""
     return {"scikit-learn": sklearn.__version__, "numpy": numpy.__version__, "scipy": scipy.__version__,
-            "joblib": joblib.__version__, "python": platform.python_version()}
+            "joblib": joblib.__version__, "python": platform.python_version(), "features": FEATURES_VERSION}
 
 
 def _pinned(versions: dict[str, str]) -> dict[str, str]:

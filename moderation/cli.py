@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from model import ModelStore
+from model import ModelLoadError, ModelStore
 from moderation import settings as settings_module
 from moderation.importing import ImportFailed, read_labelled_file
 from moderation.keys import MODERATOR, SITE, load_or_create_instance_keys
@@ -52,10 +52,19 @@ def cmd_init(args: argparse.Namespace, settings: dict) -> int:
             print(f"  moderator key: {keys[MODERATOR][0]}")
         else:
             print(f"Using the API keys in {instance / 'keys.json'}.")
-    if ModelStore(settings["MODEL_DIR"]).active_version() is None:
+    models = ModelStore(settings["MODEL_DIR"])
+    if models.active_version() is None:
         print("No model yet: training the default model from training_data/ ...")
-        result = train_new_version(settings, store, activate=True)
-        print(f"Trained and activated model {result['version']}.")
+    else:
+        try:
+            models.load_active()
+            return 0
+        except ModelLoadError as error:
+            # After an upgrade the active model may no longer load (other library or feature versions):
+            # the instance is not ready until it has one that does.
+            print(f"The active model cannot be loaded ({error}); training a new one ...")
+    result = train_new_version(settings, store, activate=True)
+    print(f"Trained and activated model {result['version']}.")
     return 0
 
 

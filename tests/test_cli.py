@@ -47,6 +47,18 @@ def test_init_generates_keys_once_and_trains(instance, small_data_dir, monkeypat
     assert json.loads((instance / "keys.json").read_text()) == keys
 
 
+def test_init_replaces_an_active_model_that_no_longer_loads(instance, small_data_dir, monkeypatch, capsys):
+    monkeypatch.setenv("MODERATION_TRAINING_DATA", str(small_data_dir))
+    assert main(["init"]) == 0
+    models = ModelStore(instance / "models")
+    old = models.active_version()
+    manifest = models.root / old / "manifest.json"
+    manifest.write_text(json.dumps(json.loads(manifest.read_text()) | {"libraries": {"features": "0"}}))
+    assert main(["init"]) == 0
+    assert "cannot be loaded" in capsys.readouterr().out
+    assert models.active_version() != old and models.load_active()
+
+
 def test_bad_settings_are_a_clear_error(instance, monkeypatch, capsys):
     monkeypatch.setenv("MODERATION_SPAM_HOLD_AT", "lots")
     assert main(["init"]) == 2

@@ -26,6 +26,7 @@ from model.store import ARTIFACT, MANIFEST
         ("in 2019 it cost $4.50", "in 2019 it cost $4.50"),
         ("Kill the bill", "kill the bill"),
         ("#LiberalismIsADisorder #MAGA", "#liberalism is a disorder #maga"),  # hashtags read as words
+        ("@USER so true URL", " xuserx  so true  xurlx "),  # mentions and anonymised links are placeholders
     ],
 )
 def test_normalisation_undoes_obfuscation(raw, expected):
@@ -95,6 +96,12 @@ def test_pipeline_per_label_matches_the_model(loaded, label):
     assert np.allclose([getattr(s, label) for s in loaded.model.score_many(examples)], probabilities)
 
 
+@pytest.mark.parametrize("form", ["@USER", "URL", "@USER @someone https://example.org/story", "a@b.org"])
+def test_links_mentions_and_emails_do_not_move_toxicity(loaded, form):
+    bare = loaded.model.score({"comment": ""}, explain=False).toxicity
+    assert loaded.model.score({"comment": form}, explain=False).toxicity == pytest.approx(bare)
+
+
 def test_manifest_records_how_the_model_was_made(loaded):
     manifest = loaded.manifest
     assert {"version", "created_at", "libraries", "training_data", "metrics", "thresholds"} <= set(manifest)
@@ -121,10 +128,11 @@ def test_refuses_a_tampered_artifact(model_store):
         model_store.load(version)
 
 
-def test_refuses_other_library_versions(model_store):
+@pytest.mark.parametrize(("library", "built_with"), [("scikit-learn", "0.24.2"), ("features", "0")])
+def test_refuses_other_library_or_feature_versions(model_store, library, built_with):
     version = model_store.active_version()
-    _rewrite_manifest(model_store, version, lambda m: m["libraries"].update({"scikit-learn": "0.24.2"}))
-    with pytest.raises(ModelLoadError, match=r"scikit-learn 0\.24\.2"):
+    _rewrite_manifest(model_store, version, lambda m: m["libraries"].update({library: built_with}))
+    with pytest.raises(ModelLoadError, match=f"{library} {built_with}"):
         model_store.load(version)
 
 
