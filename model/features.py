@@ -30,9 +30,9 @@ _CONTENT_WORDS = frozenset({"bill", "call", "con", "cry", "describe", "detail", 
 FUNCTION_WORDS = ENGLISH_STOP_WORDS - NEGATIONS - _CONTENT_WORDS
 _PLACEHOLDERS = {"xurlx": "(a link)", "xemailx": "(an email address)", "xuserx": "(a mention)"}
 _PLACEHOLDER_TOKEN = re.compile(r"\b(?:" + "|".join(PLACEHOLDERS) + r")\b")
-# Bumped whenever a change here or in normalisation would make an already trained model score differently:
-# the model store refuses artifacts built under another version.
-FEATURES_VERSION = "2"
+# Bumped whenever a change here, in normalisation or in the word lists would make an already trained model
+# score differently: the model store refuses artifacts built under another version.
+FEATURES_VERSION = "3"
 
 
 def content_words(normalized: str) -> set[str]:

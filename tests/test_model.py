@@ -82,7 +82,7 @@ def test_negation_is_read(loaded):
 def test_spam_head_does_not_read_the_word_lists(loaded):
     lexicon = loaded.model.features.lexicon_columns()
     assert lexicon.any()
-    head = loaded.model.pipeline("spam").named_steps["classifier"].calibrated_classifiers_[0].estimator
+    head = loaded.model.pipeline("spam").named_steps["classifier"].estimator_
     assert not head.coef_[0][lexicon].any()
 
 
