@@ -27,21 +27,25 @@ from sklearn.model_selection import StratifiedKFold
 
 from bench import datasets
 from bench.datasets import Dataset, Item
-from model import Example, LoadedModel, ModelStore, load_training_data, train_model
+from model import Example, LoadedModel, ModelLoadError, ModelStore, train_model
 from model.training import TrainingResult
 from moderation import settings
 from moderation.policy import ACCEPT, decide, resolve_thresholds
+from moderation.retraining import train_new_version
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def default_model() -> LoadedModel:
-    """The active model of the local instance, trained from training_data/ first if there is none."""
-    store = ModelStore(settings.from_env()["MODEL_DIR"])
-    if store.active_version() is None:
-        manifest = store.save(train_model(load_training_data(settings.from_env()["TRAINING_DATA_DIR"])))
-        store.activate(manifest["version"])
-    return store.load_active()
+    """The model `make run` serves: the instance's active one, or, if there is none or it no longer loads, one
+    trained the way `moderation init` trains it (the corpus minus the promotion gate's frozen part)."""
+    config = settings.from_env()
+    store = ModelStore(config["MODEL_DIR"])
+    try:
+        return store.load_active()
+    except ModelLoadError:
+        train_new_version(config, None, activate=True)
+        return store.load_active()
 
 
 def decisions(model, thresholds: dict, items: list[Item]) -> tuple[np.ndarray, list[str]]:
