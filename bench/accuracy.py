@@ -31,21 +31,20 @@ from model import Example, LoadedModel, ModelLoadError, ModelStore, train_model
 from model.training import TrainingResult
 from moderation import settings
 from moderation.policy import ACCEPT, decide, resolve_thresholds
-from moderation.retraining import train_new_version
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def default_model() -> LoadedModel:
-    """The model `make run` serves: the instance's active one, or, if there is none or it no longer loads, one
-    trained the way `moderation init` trains it (the corpus minus the promotion gate's frozen part)."""
-    config = settings.from_env()
-    store = ModelStore(config["MODEL_DIR"])
+    """The model `make run` serves: the instance's active one, which `make model` (`moderation init`) trains.
+
+    Benchmarks never train or activate a model themselves: one trained here would differ from the served one
+    (no moderator labels) and would then be served."""
+    store = ModelStore(settings.from_env()["MODEL_DIR"])
     try:
         return store.load_active()
-    except ModelLoadError:
-        train_new_version(config, None, activate=True)
-        return store.load_active()
+    except ModelLoadError as error:
+        raise SystemExit(f"{error}; run `make model` first") from error
 
 
 def decisions(model, thresholds: dict, items: list[Item]) -> tuple[np.ndarray, list[str]]:

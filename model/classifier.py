@@ -51,7 +51,15 @@ class Scores:
         return scores
 
 
-class ConstantHead(ClassifierMixin, BaseEstimator):
+class ProbabilityHead(ClassifierMixin, BaseEstimator):
+    """A binary head over 0/1 labels that predicts the more probable class."""
+
+    def predict(self, matrix):
+        """0 or 1 per row."""
+        return self.classes_[(self.predict_proba(matrix)[:, 1] >= 0.5).astype(int)]
+
+
+class ConstantHead(ProbabilityHead):
     """The head for a label whose training data has one class only: always that class's rate."""
 
     def fit(self, matrix, y, sample_weight=None):
@@ -84,10 +92,10 @@ def _logistic(c: float) -> LogisticRegression:
     return LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=1000)
 
 
-class CalibratedLinearHead(ClassifierMixin, BaseEstimator):
+class CalibratedLinearHead(ProbabilityHead):
     """One logistic regression fitted on all the data, and a sigmoid fitted on its cross-validated decisions.
 
-    This is CalibratedClassifierCV(method="sigmoid", ensemble=False), except that fit() accepts the
+    For 0/1 labels this is CalibratedClassifierCV(method="sigmoid", ensemble=False), except that fit() accepts the
     out-of-fold decisions when the caller already has them: choosing C computes them for every candidate,
     and recomputing them for the chosen one cost a fifth of the training time. A single set of
     coefficients is what explanations read. The sigmoid is scikit-learn's own Platt calibrator, a private

@@ -3,6 +3,8 @@
 Counts are of whole normalised tokens, matching a stem at the start of the token ("fuck" covers "fucking",
 "fuckin", "fucker"), so a long comment with one insult still shows it: n-gram weights are diluted by length,
 these counts are not.
+
+A change here changes what trained models compute: bump model.features.FEATURES_VERSION with it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Text normalisation that undoes the usual obfuscations before the vectorisers see the text."""
+"""Text normalisation that undoes the usual obfuscations before the vectorisers see the text.
+
+A change here changes what trained models compute: bump model.features.FEATURES_VERSION with it.
+"""
 
 from __future__ import annotations
 
@@ -33,8 +36,9 @@ _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _USER_MENTION = re.compile(r"@\w+")
 # Tweet datasets and exports replace every link with the bare word "URL"; it is a link all the same.
 _ANONYMISED_LINK = re.compile(r"\bURL\b")
-# What links, email addresses and mentions become: facts about a comment's form, not its wording.
-PLACEHOLDERS = ("xurlx", "xemailx", "xuserx")
+# What links, email addresses and mentions become (facts about a comment's form, not its wording), and how a
+# moderator sees them in an explanation.
+PLACEHOLDERS = {"xurlx": "(a link)", "xemailx": "(an email address)", "xuserx": "(a mention)"}
 # Three or more single letters separated by one space, dot, dash, underscore or star: "f u c k", "c.a.s.i.n.o".
 _SPACED = re.compile(r"\b(?:[^\W\d_][ .\-_*]){2,}[^\W\d_]\b")
 _SPACED_SEPARATORS = re.compile(r"[ .\-_*]")

@@ -1,4 +1,7 @@
-"""Metadata signals about a comment and its author fields, beyond the words themselves."""
+"""Metadata signals about a comment and its author fields, beyond the words themselves.
+
+A change here changes what trained models compute: bump model.features.FEATURES_VERSION with it.
+"""
 
 from __future__ import annotations
 

@@ -152,7 +152,8 @@ class ModelStore:
             detail = ", ".join(f"{name} {want} (running {have})" for name, (want, have) in mismatched.items())
             raise ModelLoadError(
                 f"model version {version} was built with other library versions: {detail}. "
-                "Retrain it with `moderation train` or install the versions it names."
+                "Train a new model with `moderation init` or `moderation train`"
+                + (" or install the versions it names." if set(mismatched) - {"features"} else ".")
             )
         try:
             model = joblib.load(artifact)

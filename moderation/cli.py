@@ -41,7 +41,8 @@ def cmd_import(args: argparse.Namespace, settings: dict) -> int:
 
 
 def cmd_init(args: argparse.Namespace, settings: dict) -> int:
-    """Prepare an instance: schema, keys (if none are configured) and a model (if none is active)."""
+    """Prepare an instance: schema, keys (if none are configured) and a model (if none is active, or the active
+    one no longer loads)."""
     instance = settings_module.instance_path()
     store = _store(settings)
     if not settings["SITE_KEYS"] and not settings["MODERATOR_KEYS"]:
