@@ -16,7 +16,7 @@ from pathlib import Path
 
 from flask import Flask, request
 
-from model import ModelStore
+from bench.accuracy import default_model
 from moderation import settings
 from service import create_app
 
@@ -54,9 +54,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     args = parser.parse_args()
 
+    default_model()  # exits, saying to run `make model`, unless the instance has a loadable active model
     model_dir = Path(settings.from_env()["MODEL_DIR"])
-    if ModelStore(model_dir).active_version() is None:
-        raise SystemExit(f"no active model in {model_dir}: run `make model` first")
     with tempfile.TemporaryDirectory() as tmp:
         ours = create_app({"DATABASE_URL": f"sqlite:///{tmp}/bench.db", "MODEL_DIR": str(model_dir),
                            "SITE_KEYS": ["bench"], "MODERATOR_KEYS": [], "MODEL_CHECK_SECONDS": 60.0})

@@ -40,8 +40,10 @@ def wording(normalized: str) -> str:
 
 
 def content_words(normalized: str) -> set[str]:
-    """The words of a normalised comment that can carry meaning: longer than two letters, not function words."""
-    return {t for t in _WORD_TOKEN.findall(normalized) if len(t) > 2 and t not in FUNCTION_WORDS}
+    """The words of a normalised comment that can carry meaning: longer than two letters, not function words,
+    not link, email or mention tokens."""
+    return {t for t in _WORD_TOKEN.findall(normalized)
+            if len(t) > 2 and t not in FUNCTION_WORDS and t not in PLACEHOLDERS}
 
 
 class CommentFeatures(TransformerMixin, BaseEstimator):
@@ -187,7 +189,7 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
                 if tokens is None:
                     # Character n-grams are credited to content words only: spreading them over "the"
                     # or "a" would show moderators noise.
-                    tokens = content_words(wording(comment))
+                    tokens = content_words(comment)
                 gram = term.strip()
                 credit([t for t in tokens if gram in t], value)
             elif index < char_start:
