@@ -47,6 +47,13 @@ _TOKEN = re.compile(r"\S+")
 # "#LiberalismIsADisorder" reads as words; camel case is the only word boundary a hashtag keeps.
 _HASHTAG = re.compile(r"#(\w+)")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+# Contractions are spelled out, so that their fragments ("ll" of "I'll", "t" of "don't") are not words that a
+# small corpus can weight by accident, and "isn't stupid" reads like "is not stupid".
+_IRREGULAR_CONTRACTIONS = {"won't": "will not", "can't": "cannot", "shan't": "shall not", "ain't": "is not"}
+_CONTRACTION = re.compile(r"\b(won't|can't|shan't|ain't)\b|(?<=[a-z])(n't|'ll|'re|'ve|'m|'d|'s)\b")
+_CONTRACTION_ENDINGS = {"n't": " not", "'ll": " will", "'re": " are", "'ve": " have", "'m": " am", "'d": " would",
+                        "'s": ""}
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 
 
 def fold_unicode(text: str) -> str:
@@ -67,6 +74,12 @@ def _unleet(token: str) -> str:
     return token.replace(stripped, stripped.translate(_LEET)) if stripped else token
 
 
+def _spell_out(match: re.Match) -> str:
+    if match.group(1):
+        return _IRREGULAR_CONTRACTIONS[match.group(1)]
+    return _CONTRACTION_ENDINGS[match.group(2)]
+
+
 def normalize_text(text: str) -> str:
     """Lower-case text with links, emails and mentions replaced by tokens and obfuscation undone."""
     text = fold_unicode(text)
@@ -75,7 +88,8 @@ def normalize_text(text: str) -> str:
     text = _ANONYMISED_LINK.sub(" xurlx ", text)
     text = _USER_MENTION.sub(" xuserx ", text)
     text = _HASHTAG.sub(lambda m: "#" + _CAMEL.sub(" ", m.group(1)), text)
-    text = text.lower()
+    text = text.lower().translate(_APOSTROPHES)
+    text = _CONTRACTION.sub(_spell_out, text)
     text = _SPACED.sub(lambda m: _SPACED_SEPARATORS.sub("", m.group(0)), text)
     text = _TOKEN.sub(lambda m: _unleet(m.group(0)), text)
     return _REPEATS.sub(r"\1", text)
