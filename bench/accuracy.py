@@ -9,6 +9,11 @@
 and alt-profanity-check's scores on exactly the same comments. For Civil Comments it also prints how well one
 crowd worker's vote predicts the majority of the others, which says how noisy its labels are.
 
+The real datasets say nothing about threats or identity attacks on their own, so it also prints the share of
+bench/probe_comments.jsonl that the default policy holds or rejects, per kind: comments written for this
+benchmark (everyday, identity-neutral and harshly civil comments; insults, threats and identity attacks), which
+no model trains on. It runs without ../shared/datasets.
+
 Decision rates use the full policy (both labels and their thresholds): the share of positives held or
 rejected, and the share of negatives accepted. Nothing trained here is saved.
 """
@@ -33,6 +38,7 @@ from moderation import settings
 from moderation.policy import ACCEPT, decide, resolve_thresholds
 
 RESULTS = Path(__file__).resolve().parent / "results"
+PROBES = Path(__file__).resolve().parent / "probe_comments.jsonl"
 
 
 def default_model() -> LoadedModel:
@@ -121,6 +127,18 @@ def mixed_folds_accuracy(items: list[Item], label: str, folds: int = 10) -> floa
     return correct / len(items)
 
 
+def probe_rates(model, thresholds: dict) -> dict[str, dict]:
+    """Per kind of probe comment: how many there are, whether they are toxic, and the share held or rejected."""
+    probes = [json.loads(line) for line in PROBES.read_text().splitlines() if line.strip()]
+    _, decided = decisions(model, thresholds, [Item(comment=p["comment"], label=p["toxic"]) for p in probes])
+    rates: dict[str, dict] = {}
+    for probe, decision in zip(probes, decided, strict=True):
+        kind = rates.setdefault(probe["kind"], {"toxic": probe["toxic"], "n": 0, "flagged": 0})
+        kind["n"] += 1
+        kind["flagged"] += decision != ACCEPT
+    return {kind: {**r, "held_or_rejected": r["flagged"] / r["n"]} for kind, r in rates.items()}
+
+
 def _pooled(pairs) -> tuple[int, int]:
     """(accepted, total) summed over (accepted, total) pairs."""
     pairs = list(pairs)
@@ -143,15 +161,18 @@ def main() -> int:
     parser.add_argument("--skip-trained", action="store_true", help="only the default model, not (b)")
     parser.add_argument("--datasets", help="comma-separated subset of " + ",".join(datasets.NAMES))
     args = parser.parse_args()
-    if not datasets.available():
-        print(f"bench-accuracy: skipped, no datasets at {datasets.DATASETS_DIR}")
-        return 0
-    wanted = set(args.datasets.split(",")) if args.datasets else None
     loaded = default_model()
     thresholds = resolve_thresholds(loaded.manifest.get("thresholds"), settings.from_env()["THRESHOLDS"])
     print(f"default model {loaded.version}; thresholds "
           + ", ".join(f"{k} hold {v.hold_at:.3f} reject {v.reject_at:.3f}" for k, v in thresholds.items()))
-    results = {"model_version": loaded.version, "datasets": {}}
+    results = {"model_version": loaded.version, "probes": probe_rates(loaded.model, thresholds), "datasets": {}}
+    print(f"written probes ({PROBES.name}, never trained on), share the default policy holds or rejects: "
+          + ", ".join(f"{kind} ({'toxic' if r['toxic'] else 'civil'}) {r['flagged']}/{r['n']}"
+                      for kind, r in results["probes"].items()))
+    if not datasets.available():
+        print(f"bench-accuracy: no datasets at {datasets.DATASETS_DIR}, so no dataset figures")
+        return save(results)
+    wanted = set(args.datasets.split(",")) if args.datasets else None
     clean: dict[str, tuple[int, int]] = {}  # dataset -> (negatives accepted, negatives)
     print(f"{'dataset':16} {'score':9} {'model':22} {'n':>6} {'ROC-AUC':>7} {'PR-AUC':>7} {'pos flag':>8} "
           f"{'neg acc':>8}")
@@ -220,6 +241,11 @@ def main() -> int:
             results[f"clean_accepted_{name}"] = accepted / total
             print(f"civil pass ({name.replace('_', ' ')}): the default policy accepts {accepted}/{total} "
                   f"= {accepted / total:.1%} of the comments labelled neither spam nor toxic")
+    return save(results)
+
+
+def save(results: dict) -> int:
+    """Write the figures to bench/results/accuracy.json."""
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "accuracy.json").write_text(json.dumps(results, indent=2))
     print(f"saved {RESULTS / 'accuracy.json'}", file=sys.stderr)

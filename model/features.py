@@ -31,7 +31,7 @@ FUNCTION_WORDS = ENGLISH_STOP_WORDS - NEGATIONS - _CONTENT_WORDS
 _PLACEHOLDER_TOKEN = re.compile(r"\b(?:" + "|".join(PLACEHOLDERS) + r")\b")
 # Bumped whenever a change here, in normalisation, in the signals or in the word lists would make an already
 # trained model score differently: the model store refuses artifacts built under another version.
-FEATURES_VERSION = "4"
+FEATURES_VERSION = "5"
 
 
 def wording(normalized: str) -> str:

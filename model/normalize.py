@@ -48,11 +48,13 @@ _TOKEN = re.compile(r"\S+")
 _HASHTAG = re.compile(r"#(\w+)")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 # Contractions are spelled out, so that their fragments ("ll" of "I'll", "t" of "don't") are not words that a
-# small corpus can weight by accident, and "isn't stupid" reads like "is not stupid".
+# small corpus can weight by accident, and "isn't stupid" reads like "is not stupid". An "'s" only loses its
+# apostrophe ("trump's" reads "trumps", "that's" "thats", as people type them): dropping it would make a
+# moderator's listed "trump's" match every "trump".
 _IRREGULAR_CONTRACTIONS = {"won't": "will not", "can't": "cannot", "shan't": "shall not", "ain't": "is not"}
 _CONTRACTION = re.compile(r"\b(won't|can't|shan't|ain't)\b|(?<=[a-z])(n't|'ll|'re|'ve|'m|'d|'s)\b")
 _CONTRACTION_ENDINGS = {"n't": " not", "'ll": " will", "'re": " are", "'ve": " have", "'m": " am", "'d": " would",
-                        "'s": ""}
+                        "'s": "s"}
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 
 

@@ -28,8 +28,8 @@ from model.store import ARTIFACT, MANIFEST
         ("Kill the bill", "kill the bill"),
         ("#LiberalismIsADisorder #MAGA", "#liberalism is a disorder #maga"),  # hashtags read as words
         ("@USER so true URL", " xuserx  so true  xurlx "),  # mentions and anonymised links are placeholders
-        ("I’ll be there, won't you?", "i will be there, will not you?"),  # contractions spelled out
-        ("It's Trump's call; I'm sure they've can't", "it trump call; i am sure they have cannot"),
+        ("I\u2019ll be there, won't you?", "i will be there, will not you?"),  # contractions spelled out
+        ("It's Trump's call; I'm sure they've can't", "its trumps call; i am sure they have cannot"),
         ("rock'n'roll at o'clock", "rock'n'roll at o'clock"),
     ],
 )

@@ -60,6 +60,10 @@ CASES = [
      {"comment": "Just shut   it down now"}, "hold", "word_hold"),
     ({"entries": [{"kind": "word", "action": "hold", "value": "shut it down"}]},
      {"comment": "Just shut it, down now"}, "accept", None),
+    ({"entries": [{"kind": "word", "action": "hold", "value": "frobnicator's can't"}]},
+     {"comment": "The frobnicator\u2019s cannot"}, "hold", "word_hold"),  # contractions read alike on both sides
+    ({"entries": [{"kind": "word", "action": "hold", "value": "frobnicator's"}]},
+     {"comment": "The frobnicator said so"}, "accept", None),
     ({"entries": [{"kind": "word", "action": "block", "value": "cunt", "match": "substring"},
                   {"kind": "word", "action": "allow", "value": "Scunthorpe"}]},
      {"comment": "Scunthorpe United won again"}, "accept", None),

@@ -33,3 +33,13 @@ def test_readme_documents_every_key():
     readme = (DATA / "README.md").read_text()
     for key in REQUIRED_KEYS:
         assert f"`{key}`" in readme
+
+
+def test_benchmark_probes_are_not_training_data():
+    def key(text):
+        return " ".join(text.lower().split())
+
+    trained = {key(record["comment"]) for path in FILES for _, record in read_jsonl(path)}
+    probes = DATA.parent / "bench" / "probe_comments.jsonl"
+    leaked = [record["comment"] for _, record in read_jsonl(probes) if key(record["comment"]) in trained]
+    assert not leaked, leaked[:5]
