@@ -33,6 +33,7 @@ from sklearn.model_selection import StratifiedKFold
 from bench import datasets
 from bench.datasets import Dataset, Item
 from model import Example, LoadedModel, ModelLoadError, ModelStore, train_model
+from model.corpus import read_jsonl
 from model.training import TrainingResult
 from moderation import settings
 from moderation.policy import ACCEPT, decide, resolve_thresholds
@@ -129,7 +130,7 @@ def mixed_folds_accuracy(items: list[Item], label: str, folds: int = 10) -> floa
 
 def probe_rates(model, thresholds: dict) -> dict[str, dict]:
     """Per kind of probe comment: how many there are, whether they are toxic, and the share held or rejected."""
-    probes = [json.loads(line) for line in PROBES.read_text().splitlines() if line.strip()]
+    probes = [record for _, record in read_jsonl(PROBES)]
     _, decided = decisions(model, thresholds, [Item(comment=p["comment"], label=p["toxic"]) for p in probes])
     rates: dict[str, dict] = {}
     for probe, decision in zip(probes, decided, strict=True):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.accuracy import PROBES
 from model.corpus import REQUIRED_KEYS, read_jsonl, record_errors
 
 DATA = Path(__file__).resolve().parent.parent / "training_data"
@@ -41,6 +42,5 @@ def test_benchmark_probes_are_not_training_data():
         return " ".join(re.findall(r"[a-z0-9']+", text.lower()))  # punctuation and emoji aside
 
     trained = {key(record["comment"]) for path in FILES for _, record in read_jsonl(path)}
-    probes = DATA.parent / "bench" / "probe_comments.jsonl"
-    leaked = [record["comment"] for _, record in read_jsonl(probes) if key(record["comment"]) in trained]
+    leaked = [record["comment"] for _, record in read_jsonl(PROBES) if key(record["comment"]) in trained]
     assert not leaked, leaked[:5]
