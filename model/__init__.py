@@ -5,6 +5,7 @@ Nothing here imports Flask: the package works the same from a notebook, a batch 
 
 from model.classifier import LABELS, ModerationModel, Scores
 from model.corpus import Example, load_training_data
+from model.prepared import PreparedText, prepare
 from model.store import LoadedModel, ModelLoadError, ModelStore
 from model.training import TrainingResult, train_model
 
@@ -15,8 +16,10 @@ __all__ = [
     "ModelLoadError",
     "ModelStore",
     "ModerationModel",
+    "PreparedText",
     "Scores",
     "TrainingResult",
     "load_training_data",
+    "prepare",
     "train_model",
 ]

@@ -14,6 +14,7 @@ from sklearn.model_selection import GroupKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
 from model.features import ColumnMask, CommentFeatures
+from model.prepared import PreparedText, prepare
 
 LABELS = ("spam", "toxicity")
 C_GRID = (0.5, 1.0, 2.0, 4.0)  # inverse regularisation strengths tried for each head
@@ -197,8 +198,9 @@ class ModerationModel:
         Each head's regularisation is chosen on out-of-fold predictions; those predictions, calibrated,
         are kept in out_of_fold_probabilities for choosing thresholds.
         """
-        features = CommentFeatures().fit(examples)
-        matrix = features.transform(examples)
+        items = [prepare(e) for e in examples]  # normalised once for fitting and transforming
+        features = CommentFeatures().fit(items)
+        matrix = features.transform(items)
         ignored = ignored_columns(features)
         heads, out_of_fold, chosen_c = {}, {}, {}
         for label in LABELS:
@@ -236,11 +238,11 @@ class ModerationModel:
         return {label: self.heads[label].predict_proba(ColumnMask(self._ignored[label]).transform(matrix))[:, 1]
                 for label in LABELS}
 
-    def score_many(self, examples: Sequence[Mapping[str, str]], explain: bool = True) -> list[Scores]:
-        """Scores (and, if asked, explanations) for each example, in order."""
+    def score_prepared(self, items: Sequence[PreparedText], explain: bool = True) -> list[Scores]:
+        """Scores (and, if asked, explanations) for each prepared comment (model.prepare), in order."""
         results = []
         n_labels = len(LABELS)
-        for indices, values, text in self.features.rows(examples):
+        for indices, values, text in self.features.rows(items):
             logits = values @ self._weights[indices] + self._intercepts
             probabilities = {label: float(1 / (1 + np.exp(a * logits[i] + b)))
                              for i, (label, (a, b)) in enumerate(zip(LABELS, self._calibration, strict=True))}
@@ -257,6 +259,10 @@ class ModerationModel:
             results.append(Scores(spam=probabilities["spam"], toxicity=probabilities["toxicity"],
                                   categories=categories, explanations=explanations))
         return results
+
+    def score_many(self, examples: Sequence[Mapping[str, str]], explain: bool = True) -> list[Scores]:
+        """Scores (and, if asked, explanations) for each example's fields, in order."""
+        return self.score_prepared([prepare(e) for e in examples], explain=explain)
 
     def score(self, example: Mapping[str, str], explain: bool = True) -> Scores:
         """Scores for one example."""

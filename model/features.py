@@ -12,7 +12,8 @@ from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from model.lexicon import LEXICON_PREFIX, lexicon_signals, lexicon_words
-from model.normalize import PLACEHOLDERS, normalize_text
+from model.normalize import PLACEHOLDERS
+from model.prepared import PreparedText, as_prepared
 from model.signals import extract_signals
 
 Example = Mapping[str, str]
@@ -61,25 +62,25 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         self.max_char_features = max_char_features
 
     @staticmethod
-    def _texts(examples: Sequence[Example]) -> tuple[list[str], list[str], list[str]]:
-        """(normalised comment, its wording, normalised name) per example.
+    def _texts(items: Sequence[PreparedText]) -> tuple[list[str], list[str], list[str]]:
+        """(normalised comment, its wording, normalised name) per prepared comment.
 
         The word n-grams read the comment with its link, email and mention tokens: "check xurlx" is the best
         spam cue there is (measured: YouTube spam ROC-AUC 0.962 with them, 0.940 with counts of them as
         signals instead), and the toxicity head ignores those columns. The character n-grams read only the
         wording, where the letters of "xuserx" could not pass for parts of "user" or "abuser".
         """
-        comments = [normalize_text(e.get("comment", "") or "") for e in examples]
-        names = [normalize_text(e.get("name", "") or "") for e in examples]
-        return comments, [wording(c) for c in comments], names
+        comments = [item.normalized for item in items]
+        return comments, [wording(c) for c in comments], [item.normalized_name for item in items]
 
     @staticmethod
-    def _signals(example: Example, comment: str) -> dict[str, float]:
-        return extract_signals(example) | lexicon_signals(comment)
+    def _signals(item: PreparedText) -> dict[str, float]:
+        return extract_signals(item) | lexicon_signals(item.normalized)
 
-    def fit(self, examples: Sequence[Example], y=None):
+    def fit(self, examples: Sequence[Example | PreparedText], y=None):
         """Learn the vocabularies."""
-        comments, wordings, names = self._texts(examples)
+        items = [as_prepared(e) for e in examples]
+        comments, wordings, names = self._texts(items)
         # Word n-grams skip function words: in a small written corpus "his" or "are" end up weighted by
         # accident of who wrote which file (measured: the default model's ROC-AUC is equal or better on
         # every real dataset without them). The character n-grams still see them, and the word lists
@@ -98,18 +99,19 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
             # No name recurs (most public datasets have none): one placeholder keeps the column block.
             self.names_.set_params(min_df=1).fit(["xnonamex"])
         self.signals_ = DictVectorizer(dtype=np.float32).fit(
-            [self._signals(e, c) for e, c in zip(examples, comments, strict=True)])
+            [self._signals(item) for item in items])
         sizes = [len(self.words_.vocabulary_), len(self.chars_.vocabulary_), len(self.names_.vocabulary_),
                  len(self.signals_.vocabulary_)]
         self.offsets_ = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
         return self
 
-    def transform(self, examples: Sequence[Example]):
-        """Features for each example, as a CSR matrix."""
-        comments, wordings, names = self._texts(examples)
+    def transform(self, examples: Sequence[Example | PreparedText]):
+        """Features for each example (comment fields or prepared comments), as a CSR matrix."""
+        items = [as_prepared(e) for e in examples]
+        comments, wordings, names = self._texts(items)
         return sp.hstack(
             [self.words_.transform(comments), self.chars_.transform(wordings), self.names_.transform(names),
-             self.signals_.transform([self._signals(e, c) for e, c in zip(examples, comments, strict=True)])],
+             self.signals_.transform([self._signals(item) for item in items])],
             format="csr",
         )
 
@@ -131,16 +133,17 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
                 mask[self.offsets_[0] + index] = True
         return mask & ~self.lexicon_columns()
 
-    def rows(self, examples: Sequence[Example]) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    def rows(self, examples: Sequence[Example | PreparedText]) -> list[tuple[np.ndarray, np.ndarray, str]]:
         """(indices, values, normalised comment) per example: the numbers transform() gives, built directly.
 
         scikit-learn's transform() spends most of a millisecond validating its input; for the one or few
         comments of a request, looking the n-grams up ourselves is several times faster.
         """
         compiled = self._compiled()
-        comments, wordings, names = self._texts(examples)
+        items = [as_prepared(e) for e in examples]
+        comments, wordings, names = self._texts(items)
         result = []
-        for example, comment, comment_wording, name in zip(examples, comments, wordings, names, strict=True):
+        for item, comment, comment_wording, name in zip(items, comments, wordings, names, strict=True):
             parts_i, parts_v = [], []
             texts = (comment, comment_wording, name)
             for (analyzer, vocabulary, idf, offset), part in zip(compiled["tfidf"], texts, strict=True):
@@ -153,7 +156,7 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
                     parts_i.append(indices + offset)
                     parts_v.append(values)
             signal_vocabulary, offset = compiled["signals"]
-            signals = [(signal_vocabulary[k], v) for k, v in self._signals(example, comment).items()
+            signals = [(signal_vocabulary[k], v) for k, v in self._signals(item).items()
                        if k in signal_vocabulary and v]
             if signals:
                 parts_i.append(np.array([i for i, _ in signals], dtype=np.int64) + offset)

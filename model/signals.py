@@ -8,8 +8,11 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from model.prepared import PreparedText
 
 LINK = re.compile(
     r"(?:https?://|www\.)[^\s<>\"']+"
@@ -79,15 +82,12 @@ def _tld(domain: str) -> str:
     return domain.rsplit(".", 1)[-1] if "." in domain else ""
 
 
-def extract_signals(example: Mapping[str, str]) -> dict[str, float]:
-    """Numeric and categorical signals for one comment, as a sparse feature dict."""
-    comment = example.get("comment", "") or ""
-    name = example.get("name", "") or ""
-    email = (example.get("email", "") or "").lower()
-    url = example.get("url", "") or ""
-
-    links = links_in(comment)
-    domains = {domain_of(link) for link in links} - {""}
+def extract_signals(text: PreparedText) -> dict[str, float]:
+    """Numeric and categorical signals for one prepared comment (model.prepare), as a sparse feature dict."""
+    comment, name, url = text.comment, text.name, text.url
+    email = text.email.lower()
+    links = text.links
+    domains = set(text.domains)
     letters = [ch for ch in comment if ch.isalpha()]
     upper_ratio = sum(ch.isupper() for ch in letters) / len(letters) if letters else 0.0
     email_domain = email.rsplit("@", 1)[-1] if "@" in email else ""
