@@ -36,7 +36,7 @@ from model import Example, LoadedModel, ModelLoadError, ModelStore, train_model
 from model.corpus import read_jsonl
 from model.training import TrainingResult
 from moderation import settings
-from moderation.policy import ACCEPT, decide, resolve_thresholds
+from moderation.policy import Action, decide, resolve_thresholds
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PROBES = Path(__file__).resolve().parent / "probe_comments.jsonl"
@@ -64,7 +64,7 @@ def report(label: str, items: list[Item], scored, decided: list[str]) -> dict:
     """ROC-AUC, PR-AUC and decision rates for one model on one set of items."""
     y = np.array([item.label for item in items])
     p = np.array([getattr(s, label) for s in scored])
-    accepted = np.array([d == ACCEPT for d in decided])
+    accepted = np.array([d == Action.ACCEPT for d in decided])
     result = {"n": len(y), "positives": int(y.sum()),
               "roc_auc": float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else None,
               "pr_auc": float(average_precision_score(y, p)) if y.sum() else None,
@@ -136,7 +136,7 @@ def probe_rates(model, thresholds: dict) -> dict[str, dict]:
     for probe, decision in zip(probes, decided, strict=True):
         kind = rates.setdefault(probe["kind"], {"toxic": probe["toxic"], "n": 0, "flagged": 0})
         kind["n"] += 1
-        kind["flagged"] += decision != ACCEPT
+        kind["flagged"] += decision != Action.ACCEPT
     return {kind: {**r, "held_or_rejected": r["flagged"] / r["n"]} for kind, r in rates.items()}
 
 
@@ -190,7 +190,7 @@ def main() -> int:
         # (a profane YouTube comment that is not spam), and the dataset cannot say.
         ours["negatives_flagged_for_the_other_label"] = sum(
             1 for item, score, decision in zip(items, scored, decided, strict=True)
-            if item.label == 0 and decision != ACCEPT
+            if item.label == 0 and decision != Action.ACCEPT
             and getattr(score, dataset.label) < thresholds[dataset.label].hold_at)
         rows = [("default model", ours)]
         apc = profanity_check_scores(items)

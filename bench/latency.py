@@ -18,6 +18,7 @@ from flask import Flask, request
 
 from bench.accuracy import default_model
 from moderation import settings
+from moderation.store import Database
 from service import create_app
 
 COMMENTS = [
@@ -57,6 +58,7 @@ def main() -> None:
     default_model()  # exits, saying to run `make model`, unless the instance has a loadable active model
     model_dir = Path(settings.from_env()["MODEL_DIR"])
     with tempfile.TemporaryDirectory() as tmp:
+        Database(f"sqlite:///{tmp}/bench.db").upgrade()
         ours = create_app({"DATABASE_URL": f"sqlite:///{tmp}/bench.db", "MODEL_DIR": str(model_dir),
                            "SITE_KEYS": ["bench"], "MODERATOR_KEYS": [], "MODEL_CHECK_SECONDS": 60.0})
         clients = {"service POST /v1/comments": ours.test_client(), "bare Flask endpoint": bare_app().test_client()}

@@ -27,7 +27,7 @@ from bench.accuracy import RESULTS, default_model
 from bench.datasets import Dataset, Item
 from moderation import settings
 from moderation.retraining import train_new_version
-from moderation.store import Store
+from moderation.store import Database
 from service import create_app
 
 KEY = "bench-moderator"
@@ -64,6 +64,7 @@ def run_once(dataset: Dataset, items: list[Item], test: list[Item], base_setting
         shutil.copytree(base_settings["MODEL_DIR"], model_dir)
         config = {**base_settings, "DATABASE_URL": f"sqlite:///{tmp}/bench.db", "MODEL_DIR": str(model_dir),
                   "SITE_KEYS": [], "MODERATOR_KEYS": [KEY], "TESTING": True}
+        Database(config["DATABASE_URL"]).upgrade()
         app = create_app(config)
         client = app.test_client()
         headers = {"Authorization": f"Bearer {KEY}"}
@@ -72,7 +73,7 @@ def run_once(dataset: Dataset, items: list[Item], test: list[Item], base_setting
             if response.status_code != 201:
                 raise RuntimeError(f"feedback refused: {response.get_json()}")
         started = time.perf_counter()
-        result = train_new_version(config, Store(config["DATABASE_URL"]), activate=False)
+        result = train_new_version(config, app.extensions["moderation.database"], activate=False)
         model = app.extensions["moderation.model"].store.load(result["version"]).model
         y = np.array([i.label for i in test])
         p = model.probabilities([i.fields() for i in test])[dataset.label]

@@ -11,15 +11,29 @@ from moderation import settings as settings_module
 from moderation.importing import ImportFailed, read_labelled_file
 from moderation.keys import MODERATOR, SITE, load_or_create_instance_keys
 from moderation.retraining import train_new_version
-from moderation.store import Store, StoreUnavailable
+from moderation.reviewing import import_labels
+from moderation.store import Database, SchemaOutdated, StoreUnavailable
 
 CLI_ACTOR = "cli"
 
 
-def _store(settings: dict) -> Store:
-    store = Store(settings["DATABASE_URL"])
-    store.create_schema()
-    return store
+def _database(settings: dict) -> Database:
+    """The configured database, which must be migrated."""
+    database = Database(settings["DATABASE_URL"])
+    database.check_schema()
+    return database
+
+
+def cmd_db(args: argparse.Namespace, settings: dict) -> int:
+    """Manage the database schema: `upgrade` applies pending migrations, `current` shows the revision."""
+    database = Database(settings["DATABASE_URL"])
+    if args.action == "upgrade":
+        before, after = database.upgrade()
+        print(f"database schema: {before or 'empty'} -> {after}" if before != after else
+              f"database schema is up to date ({after})")
+    else:
+        print(database.revision() or "none")
+    return 0
 
 
 def cmd_train(args: argparse.Namespace, settings: dict) -> int:
@@ -27,7 +41,7 @@ def cmd_train(args: argparse.Namespace, settings: dict) -> int:
     if args.data:
         settings = {**settings, "TRAINING_DATA_DIR": args.data}
     print("training ...", file=sys.stderr)
-    result = train_new_version(settings, _store(settings), activate=args.activate)
+    result = train_new_version(settings, _database(settings), activate=args.activate)
     print(json.dumps(result, indent=2))
     return 0
 
@@ -35,16 +49,17 @@ def cmd_train(args: argparse.Namespace, settings: dict) -> int:
 def cmd_import(args: argparse.Namespace, settings: dict) -> int:
     """Add labelled examples from a CSV/TSV or JSON Lines file (native, YouTube Spam Collection or OLID columns)."""
     rows = read_labelled_file(args.file, args.format)
-    count = _store(settings).add_labels(rows, source="import", actor=CLI_ACTOR)
+    count = import_labels(_database(settings), rows, actor=CLI_ACTOR)
     print(f"imported {count} labelled examples from {args.file}; retrain with `moderation train` to use them")
     return 0
 
 
 def cmd_init(args: argparse.Namespace, settings: dict) -> int:
-    """Prepare an instance: schema, keys (if none are configured) and a model (if none is active, or the active
-    one no longer loads)."""
+    """Prepare an instance: migrate the database, keys (if none are configured) and a model (if none is active,
+    or the active one no longer loads)."""
     instance = settings_module.instance_path()
-    store = _store(settings)
+    cmd_db(argparse.Namespace(action="upgrade"), settings)
+    database = _database(settings)
     if not settings["SITE_KEYS"] and not settings["MODERATOR_KEYS"]:
         keys, created = load_or_create_instance_keys(instance)
         if created:
@@ -64,7 +79,7 @@ def cmd_init(args: argparse.Namespace, settings: dict) -> int:
             # After an upgrade the active model may no longer load (other library or feature versions):
             # the instance is not ready until it has one that does.
             print(f"The active model cannot be loaded ({error}); training a new one ...")
-    result = train_new_version(settings, store, activate=True)
+    result = train_new_version(settings, database, activate=True)
     print(f"Trained and activated model {result['version']}.")
     return 0
 
@@ -85,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     importer.set_defaults(handler=cmd_import)
     init = commands.add_parser("init", help=cmd_init.__doc__)
     init.set_defaults(handler=cmd_init)
+    db = commands.add_parser("db", help=cmd_db.__doc__)
+    db.add_argument("action", choices=("upgrade", "current"))
+    db.set_defaults(handler=cmd_db)
     return parser
 
 
@@ -95,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings_module.from_env()
         settings_module.instance_path().mkdir(parents=True, exist_ok=True)
         return args.handler(args, settings)
-    except (settings_module.SettingsError, ImportFailed, StoreUnavailable, ValueError, OSError) as error:
+    except (settings_module.SettingsError, ImportFailed, StoreUnavailable, SchemaOutdated, ValueError,
+            OSError) as error:
         print(f"moderation: {error}", file=sys.stderr)
         return 2
 

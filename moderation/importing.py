@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from model.corpus import CATEGORIES
-from moderation.validation import Labels
+from moderation.schemas import Labels
 
 _TRUE = {"1", "true", "yes", "spam", "off", "toxic"}
 _FALSE = {"0", "false", "no", "ham", "not", "", "none", "null"}

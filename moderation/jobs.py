@@ -8,7 +8,9 @@ import multiprocessing
 import threading
 
 from moderation.retraining import run_training_job
-from moderation.store import Store
+from moderation.schemas import JobStatus
+from moderation.store import Database
+from moderation.store import jobs as jobs_repo
 
 log = logging.getLogger(__name__)
 
@@ -16,15 +18,18 @@ log = logging.getLogger(__name__)
 class JobRunner:
     """Starts training processes and marks a job failed if its process dies without saying so."""
 
-    def __init__(self, settings: dict, store: Store):
+    def __init__(self, settings: dict, database: Database):
         self.settings = {key: settings[key] for key in (
             "DATABASE_URL", "MODEL_DIR", "TRAINING_DATA_DIR", "LABEL_WEIGHT", "PROMOTION_TOLERANCE")}
-        self.store = store
+        self.database = database
+        self.enabled = settings["RUN_JOBS"]
         # spawn, not fork: a forked copy of a threaded web worker can inherit held locks.
         self._context = multiprocessing.get_context("spawn")
 
     def start_training(self, job_id: str) -> None:
-        """Run a queued training job in a new process; returns at once."""
+        """Run a queued training job in a new process; returns at once (leaves it queued when disabled)."""
+        if not self.enabled:
+            return
         process = self._context.Process(target=run_training_job, args=(self.settings, job_id),
                                         name=f"train-{job_id}", daemon=True)
         process.start()
@@ -32,7 +37,9 @@ class JobRunner:
 
     def _reap(self, process, job_id: str) -> None:
         process.join()
-        job = self.store.get_job(job_id)
-        if job and job["status"] in ("queued", "running"):
-            log.error("training process for job %s exited with %s", job_id, process.exitcode)
-            self.store.update_job(job_id, "failed", error=f"training process exited with code {process.exitcode}")
+        with self.database.transaction() as connection:
+            job = jobs_repo.get(connection, job_id)
+            if job and job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+                log.error("training process for job %s exited with %s", job_id, process.exitcode)
+                jobs_repo.set_status(connection, job_id, JobStatus.FAILED,
+                                     error=f"training process exited with code {process.exitcode}")

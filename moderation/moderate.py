@@ -1,30 +1,89 @@
-"""Scoring and deciding: the model's scores, the rules' reasons and the thresholds make a decision."""
+"""One pass per comment: rules, model and policy decide; then the comment is stored with its decision.
+
+Every front end (the REST API, Akismet, Perspective, the dashboard) validates its input into a CommentIn,
+prepares it once, calls Moderator.moderate and then Moderator.save, and only translates the input and the
+output. None of them reimplements a step.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from model import LoadedModel
-from moderation.policy import Decision, Thresholds, decide, lenient, resolve_thresholds
-from moderation.rules import RuleOutcome
-from moderation.validation import CommentInput
+from model import LoadedModel, prepare
+from moderation.active_model import ActiveModel
+from moderation.policy import Decision, Forced, decide, lenient, resolve_thresholds
+from moderation.prepared import PreparedComment
+from moderation.rules import CompiledRules, History, RulesCache, evaluate
+from moderation.schemas import StoredComment
+from moderation.store import Database
+from moderation.store import comments as comments_repo
+from moderation.store import rules as rules_repo
+
+RECENT_SPAM_LIMIT = 200
 
 
-def thresholds_for(loaded: LoadedModel, overrides: Mapping[str, Mapping[str, float]] | None) -> dict[str, Thresholds]:
-    """The thresholds in force for a model: its manifest's, with configured overrides on top."""
-    return resolve_thresholds(loaded.manifest.get("thresholds"), overrides)
+class ModelUnavailable(Exception):
+    """No model could be loaded: nothing can be decided."""
 
 
-def moderate_many(comments: Sequence[CommentInput], loaded: LoadedModel,
-                  overrides: Mapping[str, Mapping[str, float]] | None = None,
-                  outcomes: Sequence[RuleOutcome] | None = None, shadow_model: bool = False) -> list[Decision]:
-    """Score and decide many comments with one model version, given what the rules found for each."""
-    thresholds = thresholds_for(loaded, overrides)
-    outcomes = outcomes or [RuleOutcome() for _ in comments]
-    fields = [{**c.model_fields(), **({"comment": o.model_text} if o.model_text is not None else {})}
-              for c, o in zip(comments, outcomes, strict=True)]
-    decisions = []
-    for scores, outcome in zip(loaded.model.score_many(fields), outcomes, strict=True):
-        limits = lenient(thresholds, outcome.lenient) if outcome.lenient else thresholds
-        decisions.append(decide(scores, limits, loaded.version, outcome.reasons, shadow_model, outcome.forced))
-    return decisions
+def moderate(prepared: PreparedComment, rules: CompiledRules, model: LoadedModel, history: History | None = None,
+             overrides: Mapping[str, Mapping[str, float]] | None = None, forced: Forced | None = None) -> Decision:
+    """Decide one comment with one rules snapshot and one model version.
+
+    history is the commenter's record (None skips the rules that need it); overrides are configured
+    thresholds; forced is a protocol's test value. Raises RateLimited when the flood rule answers 429.
+    """
+    outcome = evaluate(rules, prepared, history)
+    text = prepared.text
+    if outcome.model_text is not None:
+        # Allowed phrases are hidden from the model: it reads the comment without them.
+        text = prepare({**prepared.comment.form_fields(), "comment": outcome.model_text})
+    scores = model.model.score_prepared([text])[0]
+    thresholds = resolve_thresholds(model.manifest.get("thresholds"), overrides)
+    if outcome.lenient:
+        thresholds = lenient(thresholds, outcome.lenient)
+    return decide(scores, thresholds, model.version, outcome.reasons, rules.shadowed("model"), forced)
+
+
+class Moderator:
+    """Holds what every pass needs (the database, the serving model, the rules cache and configured thresholds)
+    and runs the pass: moderate() takes one snapshot of each, save() writes the result in one transaction."""
+
+    def __init__(self, database: Database, active_model: ActiveModel, rules_ttl: float = 2.0,
+                 overrides: Mapping[str, Mapping[str, float]] | None = None):
+        self.database = database
+        self.active_model = active_model
+        self.rules = RulesCache(self._load_rules, ttl=rules_ttl)
+        self.overrides = overrides or {}
+
+    def _load_rules(self) -> CompiledRules:
+        with self.database.reading() as connection:
+            settings = rules_repo.settings(connection)
+            return CompiledRules(settings, rules_repo.entries(connection),
+                                 comments_repo.recent_spam(connection, settings.near_duplicate_days,
+                                                           RECENT_SPAM_LIMIT))
+
+    def model(self) -> LoadedModel:
+        """The model serving now; ModelUnavailable if there is none."""
+        loaded = self.active_model.get()
+        if loaded is None:
+            raise ModelUnavailable(self.active_model.error or "no model is loaded")
+        return loaded
+
+    def moderate(self, prepared: PreparedComment, forced: Forced | None = None) -> Decision:
+        """Decide a comment that will be stored, with the commenter's history."""
+        rules, model = self.rules.current(), self.model()
+        with self.database.reading() as connection:
+            history = comments_repo.history(connection, prepared, rules.settings)
+        return moderate(prepared, rules, model, history, self.overrides, forced)
+
+    def preview(self, prepared: Sequence[PreparedComment]) -> list[Decision]:
+        """Decide comments that will not be stored, with one snapshot of the rules and the model and without
+        the rules that need the commenter's past (duplicates, floods, first posts, trust)."""
+        rules, model = self.rules.current(), self.model()
+        return [moderate(item, rules, model, None, self.overrides) for item in prepared]
+
+    def save(self, prepared: PreparedComment, decision: Decision) -> StoredComment:
+        """Store the comment with its decision; StoreUnavailable if the write fails, so no answer is given."""
+        with self.database.transaction() as connection:
+            return comments_repo.insert(connection, prepared, decision)

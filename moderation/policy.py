@@ -1,16 +1,81 @@
-"""The decision policy: scores against thresholds, giving accept, hold or reject with reasons."""
+"""The decision policy: scores against thresholds, plus the rules' reasons, give accept, hold or reject."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Annotated, TypeVar
+
+from pydantic import Field
 
 from model import Scores
 
-ACCEPT, HOLD, REJECT = "accept", "hold", "reject"
-_SEVERITY = {ACCEPT: 0, HOLD: 1, REJECT: 2}
-STATUS_FOR_DECISION = {ACCEPT: "accepted", HOLD: "held", REJECT: "rejected"}
+T = TypeVar("T")
+
+
+class Action(StrEnum):
+    """What a reason asks for, and what the decision is: the strictest obeyed reason wins."""
+
+    ACCEPT = "accept"
+    HOLD = "hold"
+    REJECT = "reject"
+
+    @property
+    def severity(self) -> int:
+        """0 for accept, 1 for hold, 2 for reject."""
+        return _SEVERITY[self]
+
+    @property
+    def status(self) -> Status:
+        """The status a comment starts in when this is its decision."""
+        return _STATUS[self]
+
+
+class Status(StrEnum):
+    """Where a stored comment stands now: its decision, or where a moderator has moved it since."""
+
+    ACCEPTED = "accepted"
+    HELD = "held"
+    REJECTED = "rejected"
+
+
+class Label(StrEnum):
+    """The model's two scores, each with its own thresholds."""
+
+    SPAM = "spam"
+    TOXICITY = "toxicity"
+
+
+class ReasonCode(StrEnum):
+    """Every reason a decision can give; clients may rely on these codes."""
+
+    MODEL_SPAM = "model_spam"
+    MODEL_TOXICITY = "model_toxicity"
+    MODEL_CLEAN = "model_clean"
+    TEST_VALUE = "test_value"
+    HONEYPOT = "honeypot"
+    AUTHOR_BLOCKED = "author_blocked"
+    DOMAIN_BLOCKED = "domain_blocked"
+    WORD_BLOCK = "word_block"
+    DUPLICATE = "duplicate"
+    WORD_HOLD = "word_hold"
+    TOO_MANY_LINKS = "too_many_links"
+    FIRST_POST_LINK = "first_post_link"
+    NEAR_DUPLICATE_SPAM = "near_duplicate_spam"
+    FLOOD = "flood"
+    AUTHOR_TRUSTED = "author_trusted"
+
+
+class Forced(StrEnum):
+    """A protocol's test value that decides regardless (Akismet's viagra-test-123, its administrator role)."""
+
+    SPAM = "spam"
+    HAM = "ham"
+
+
+_SEVERITY = {Action.ACCEPT: 0, Action.HOLD: 1, Action.REJECT: 2}
+_STATUS = {Action.ACCEPT: Status.ACCEPTED, Action.HOLD: Status.HELD, Action.REJECT: Status.REJECTED}
 
 
 @dataclass(frozen=True)
@@ -25,43 +90,70 @@ class Thresholds:
             raise ValueError(f"thresholds need 0 <= hold_at <= reject_at <= 1, got {self}")
 
 
-DEFAULT_THRESHOLDS = {"spam": Thresholds(0.5, 0.9), "toxicity": Thresholds(0.5, 0.9)}
+DEFAULT_THRESHOLDS = {Label.SPAM: Thresholds(0.5, 0.9), Label.TOXICITY: Thresholds(0.5, 0.9)}
+
+
+def _is_none(value) -> bool:
+    return value is None
+
+
+# A fact that applies to some reason codes only: absent from the JSON where it does not apply.
+Fact = Annotated[T | None, Field(exclude_if=_is_none)]
 
 
 @dataclass(frozen=True)
 class Reason:
-    """Why a decision was made: a stable code, a sentence for people, and the facts behind it."""
+    """Why a decision was made: a stable code, a sentence for people, the action it asks for, and the facts
+    behind it (only those that apply to the code are given)."""
 
-    code: str
+    code: ReasonCode
     message: str
-    action: str = ACCEPT
-    details: dict[str, Any] = field(default_factory=dict)
+    action: Action = Action.ACCEPT
     # In shadow mode a reason records what it would have done without changing the decision.
     shadow: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON form: code, message, action, then the details."""
-        shadow = {"shadow": True} if self.shadow else {}
-        return {"code": self.code, "message": self.message, "action": self.action, **shadow, **self.details}
+    # Model reasons: which score, how high, the threshold it crossed, the terms that pushed it up.
+    label: Fact[Label] = None
+    score: Fact[float] = None
+    threshold: Fact[float] = None
+    terms: Fact[list[str]] = None
+    category: Fact[str] = None
+    # Rule reasons: which rule, and what matched.
+    rule: Fact[ReasonCode] = None
+    entry_id: Fact[int] = None
+    domains: Fact[list[str]] = None
+    links: Fact[int] = None
+    duplicate_of: Fact[str] = None
+    similar_to: Fact[str] = None
+    similarity: Fact[float] = None
+    per_minute: Fact[int] = None
+    via: Fact[str] = None
+    forced: Fact[Forced] = None
+    # model_clean: both scores, below their thresholds.
+    spam: Fact[float] = None
+    toxicity: Fact[float] = None
 
 
 @dataclass(frozen=True)
 class Decision:
-    """The outcome for one comment."""
+    """The outcome for one comment, and the scores that led to it."""
 
-    decision: str
+    decision: Action
     scores: dict[str, float]
     reasons: list[Reason]
     model_version: str
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         """The stored status this decision starts the comment in."""
-        return STATUS_FOR_DECISION[self.decision]
+        return self.decision.status
+
+    def flagged(self, label: Label) -> bool:
+        """Whether an obeyed reason about this label asked for more than accept."""
+        return any(r.label == label and r.action != Action.ACCEPT and not r.shadow for r in self.reasons)
 
 
 def resolve_thresholds(manifest_thresholds: Mapping[str, Mapping[str, float]] | None,
-                       overrides: Mapping[str, Mapping[str, float]] | None) -> dict[str, Thresholds]:
+                       overrides: Mapping[str, Mapping[str, float]] | None) -> dict[Label, Thresholds]:
     """Thresholds per label: configured overrides win over the model's manifest, which wins over defaults."""
     resolved = {}
     for label, default in DEFAULT_THRESHOLDS.items():
@@ -72,62 +164,57 @@ def resolve_thresholds(manifest_thresholds: Mapping[str, Mapping[str, float]] | 
     return resolved
 
 
-def _top_category(scores: Scores) -> str | None:
-    if not scores.categories:
-        return None
-    return max(scores.categories, key=scores.categories.get)
-
-
-def lenient(thresholds: Mapping[str, Thresholds], by: float) -> dict[str, Thresholds]:
+def lenient(thresholds: Mapping[Label, Thresholds], by: float) -> dict[Label, Thresholds]:
     """Thresholds relaxed by `by` for a trusted author, never above 0.99."""
     return {label: Thresholds(min(t.hold_at + by, 0.99), min(max(t.reject_at + by, t.hold_at + by), 0.99))
             for label, t in thresholds.items()}
 
 
-def decide(scores: Scores, thresholds: Mapping[str, Thresholds], model_version: str,
-           rule_reasons: list[Reason] = (), shadow_model: bool = False, forced: str | None = None) -> Decision:
+def decide(scores: Scores, thresholds: Mapping[Label, Thresholds], model_version: str,
+           rule_reasons: Sequence[Reason] = (), shadow_model: bool = False, forced: Forced | None = None) -> Decision:
     """The strictest action of the rules and the model wins; shadow reasons are recorded, not obeyed.
 
-    forced ("spam" or "ham") is a protocol's test value, which decides regardless.
+    forced is a protocol's test value, which decides regardless.
     """
     model_reasons = [replace(r, shadow=shadow_model) for r in _model_reasons(scores, thresholds)]
-    reasons = list(rule_reasons) + model_reasons
+    reasons = [*rule_reasons, *model_reasons]
     if forced:
-        action = REJECT if forced == "spam" else ACCEPT
-        reasons.insert(0, Reason(code="test_value", message=f"A protocol test value forces {forced}.",
-                                 action=action, details={"forced": forced}))
+        action = Action.REJECT if forced == Forced.SPAM else Action.ACCEPT
+        reasons.insert(0, Reason(code=ReasonCode.TEST_VALUE, message=f"A protocol test value forces {forced}.",
+                                 action=action, forced=forced))
         return Decision(decision=action, scores=scores.as_dict(), reasons=reasons, model_version=model_version)
     if not model_reasons:
-        reasons.append(Reason(
-            code="model_clean",
-            message="Spam and toxicity scores are below the hold thresholds.",
-            details={"spam": round(scores.spam, 4), "toxicity": round(scores.toxicity, 4)},
-            shadow=shadow_model,
-        ))
+        reasons.append(Reason(code=ReasonCode.MODEL_CLEAN,
+                              message="Spam and toxicity scores are below the hold thresholds.",
+                              spam=round(scores.spam, 4), toxicity=round(scores.toxicity, 4), shadow=shadow_model))
     obeyed = [r.action for r in reasons if not r.shadow]
-    decision = max(obeyed or [ACCEPT], key=_SEVERITY.__getitem__)
+    decision = max(obeyed or [Action.ACCEPT], key=lambda action: action.severity)
     return Decision(decision=decision, scores=scores.as_dict(), reasons=reasons, model_version=model_version)
 
 
-def _model_reasons(scores: Scores, thresholds: Mapping[str, Thresholds]) -> list[Reason]:
+def _top_category(scores: Scores) -> str | None:
+    return max(scores.categories, key=scores.categories.get) if scores.categories else None
+
+
+def _model_reasons(scores: Scores, thresholds: Mapping[Label, Thresholds]) -> list[Reason]:
     reasons = []
-    values = {"spam": scores.spam, "toxicity": scores.toxicity}
-    for label, score in values.items():
+    for label, score in ((Label.SPAM, scores.spam), (Label.TOXICITY, scores.toxicity)):
         limit = thresholds[label]
         if score >= limit.reject_at:
-            action, threshold = REJECT, limit.reject_at
+            action, threshold = Action.REJECT, limit.reject_at
         elif score >= limit.hold_at:
-            action, threshold = HOLD, limit.hold_at
+            action, threshold = Action.HOLD, limit.hold_at
         else:
             continue
         terms = [term for term, _ in scores.explanations.get(label, [])]
-        details = {"label": label, "score": round(score, 4), "threshold": threshold, "terms": terms}
-        what = "spam" if label == "spam" else "toxic"
+        what = "spam" if label == Label.SPAM else "toxic"
         message = f"Model scores this comment {score:.2f} {what} (>= {threshold:.2f} to {action})"
-        if label == "toxicity" and (category := _top_category(scores)):
-            details["category"] = category
+        category = _top_category(scores) if label == Label.TOXICITY else None
+        if category:
             message += f", most likely {category.replace('_', ' ')}"
         if terms:
             message += f"; driven by: {', '.join(terms)}"
-        reasons.append(Reason(code=f"model_{label}", message=message + ".", action=action, details=details))
+        code = ReasonCode.MODEL_SPAM if label == Label.SPAM else ReasonCode.MODEL_TOXICITY
+        reasons.append(Reason(code=code, message=message + ".", action=action, label=label, score=round(score, 4),
+                              threshold=threshold, terms=terms, category=category))
     return reasons

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import traceback
 from dataclasses import dataclass
@@ -11,10 +12,22 @@ from sklearn.metrics import roc_auc_score
 
 from model import LABELS, Example, ModelLoadError, ModelStore, ModerationModel, load_training_data, train_model
 from model.training import label_vector
-from moderation.store import Store, is_evaluation_text
+from moderation.schemas import JobStatus
+from moderation.store import Database
+from moderation.store import audit as audit_repo
+from moderation.store import jobs as jobs_repo
+from moderation.store import labels as labels_repo
 
 log = logging.getLogger(__name__)
 FROZEN_SHARE = 0.1
+EVALUATION_SHARE = 0.2
+
+
+def is_evaluation_text(comment: str, share: float = EVALUATION_SHARE) -> bool:
+    """Whether a labelled text belongs to a held-out evaluation set; a stable hash decides, so the same
+    text is held out in every training run."""
+    digest = hashlib.sha256(" ".join(comment.lower().split()).encode()).digest()
+    return int.from_bytes(digest[:4], "big") < share * 2**32
 
 
 @dataclass
@@ -30,7 +43,21 @@ def _key(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def gather(training_dir: str | Path, store: Store | None, label_weight: float) -> TrainingSet:
+def labelled_examples(database: Database, weight: float) -> tuple[list[Example], list[Example]]:
+    """Every stored label as (training examples, held-out evaluation examples)."""
+    with database.reading() as connection:
+        stored = labels_repo.every(connection)
+    train, evaluation = [], []
+    for label in stored:
+        example = Example(comment=label.comment, name=label.name, email=label.email, url=label.url,
+                          spam=int(label.spam), toxic=int(label.toxic),
+                          category=label.category if label.toxic else None,
+                          weight=weight, source=f"labels/{label.source}")
+        (evaluation if label.evaluation else train).append(example)
+    return train, evaluation
+
+
+def gather(training_dir: str | Path, database: Database | None, label_weight: float) -> TrainingSet:
     """The corpus (minus its frozen part), plus labels weighted label_weight; labels win where texts collide.
 
     The evaluation set is fixed: the frozen part of the corpus, which no model trains on, plus the
@@ -39,7 +66,7 @@ def gather(training_dir: str | Path, store: Store | None, label_weight: float) -
     corpus = load_training_data(Path(training_dir))
     frozen = [e for e in corpus if is_evaluation_text(e.comment, FROZEN_SHARE)]
     trainable = [e for e in corpus if not is_evaluation_text(e.comment, FROZEN_SHARE)]
-    labelled, labelled_eval = store.labelled_examples(label_weight) if store else ([], [])
+    labelled, labelled_eval = labelled_examples(database, label_weight) if database else ([], [])
     overridden = {_key(e.comment) for e in labelled + labelled_eval}
     trainable = [e for e in trainable if _key(e.comment) not in overridden]
     sources = {"corpus": len(trainable), "corpus_frozen": len(frozen), "labels": len(labelled),
@@ -74,13 +101,13 @@ def compare(candidate: ModerationModel, active: ModerationModel | None, examples
             "evaluation_examples": len(examples)}
 
 
-def train_new_version(settings: dict, store: Store | None, activate: bool) -> dict:
+def train_new_version(settings: dict, database: Database | None, activate: bool) -> dict:
     """Train on the corpus and labels, store the version, and activate it if asked and the gate allows.
 
     The first version of an empty model store is always activated: a service needs a model.
     """
     models = ModelStore(settings["MODEL_DIR"])
-    training = gather(settings["TRAINING_DATA_DIR"], store, settings["LABEL_WEIGHT"])
+    training = gather(settings["TRAINING_DATA_DIR"], database, settings["LABEL_WEIGHT"])
     result = train_model(training.train)
     try:
         active = models.load_active()
@@ -101,16 +128,20 @@ def train_new_version(settings: dict, store: Store | None, activate: bool) -> di
 def run_training_job(settings: dict, job_id: str) -> None:
     """Body of a background training process: run the job and record how it ended."""
     logging.basicConfig(level=logging.INFO)
-    store = Store(settings["DATABASE_URL"])
-    job = store.get_job(job_id)
-    store.update_job(job_id, "running")
+    database = Database(settings["DATABASE_URL"])
+    with database.transaction() as connection:
+        job = jobs_repo.get(connection, job_id)
+        jobs_repo.set_status(connection, job_id, JobStatus.RUNNING)
     try:
-        result = train_new_version(settings, store, bool(job["request"].get("activate")))
+        result = train_new_version(settings, database, bool(job.request.get("activate")))
     except Exception as error:  # the job must end failed, whatever went wrong
         log.exception("training job %s failed", job_id)
-        store.update_job(job_id, "failed", error=f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=3)}")
+        with database.transaction() as connection:
+            jobs_repo.set_status(connection, job_id, JobStatus.FAILED,
+                                 error=f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=3)}")
         return
-    store.update_job(job_id, "succeeded", result=result)
-    store.audit(job["created_by"], "model.trained", result["version"],
-                {"job": job_id, "activated": result["activated"], "gate": result["gate"]})
+    with database.transaction() as connection:
+        jobs_repo.set_status(connection, job_id, JobStatus.SUCCEEDED, result=result)
+        audit_repo.record(connection, job.created_by, "model.trained", result["version"],
+                          {"job": job_id, "activated": result["activated"], "gate": result["gate"]})
 

@@ -39,6 +39,8 @@ def defaults(instance: Path) -> dict[str, Any]:
         "PROMOTION_TOLERANCE": 0.005,
         "WEBHOOK_URL": "",
         "WEBHOOK_SECRET": "",
+        # Whether this process runs the jobs it queues (training); off where a separate worker runs them.
+        "RUN_JOBS": True,
     }
 
 

@@ -13,8 +13,21 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 
+from pydantic import TypeAdapter
+
+from moderation.schemas import ReviewRecord, Status, StoredComment, isoformat
+from moderation.store.db import utcnow
+
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Moderation-Signature"
+_REVIEW = TypeAdapter(ReviewRecord | None)
+
+
+def status_changed(comment: StoredComment, previous: Status) -> dict:
+    """The event a site receives when a review changes a comment's status."""
+    return {"type": "comment.status_changed", "comment_id": comment.id, "status": comment.status,
+            "previous_status": previous, "review": _REVIEW.dump_python(comment.review, mode="json"),
+            "at": isoformat(utcnow())}
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:

@@ -23,14 +23,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic narrates every start-up's schema check; only its warnings belong in the service's log.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     from service import errors, extensions
     from service.api import akismet, comments, health, models, perspective, review, rules
-    from service.openapi import bp as openapi_bp
 
     extensions.init_app(app)
-    for blueprint in (comments.bp, review.bp, models.bp, rules.bp, akismet.bp, perspective.bp, health.bp,
-                      openapi_bp):
+    for blueprint in (comments.bp, review.bp, models.bp, rules.bp, akismet.bp, perspective.bp, health.bp):
         app.register_blueprint(blueprint)
     errors.register_error_handlers(app)
     return app

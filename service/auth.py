@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
-from flask import current_app, g, request
+from flask import current_app, request
 
 from moderation.keys import MODERATOR, SITE, ApiKey, KeyRing
 from service.errors import ApiError
@@ -32,17 +30,3 @@ def authenticate(token: str | None, role: str) -> ApiKey:
     if key.role not in _ALLOWED[role]:
         raise ApiError(403, "Forbidden", f"This endpoint needs a {role} key.")
     return key
-
-
-def require_key(role: str = SITE):
-    """Decorator: the view runs only for a key allowed to act as role; g.api_key names it."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            g.api_key = authenticate(bearer_token(), role)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator

@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, json
+from flask import Flask, Response
+from pydantic import BaseModel, Field
 from werkzeug.exceptions import HTTPException
 
-from moderation.checker import ModelUnavailable, RateLimited
+from moderation.moderate import ModelUnavailable
+from moderation.rules import RateLimited
 from moderation.store import StoreUnavailable
 
+PROBLEM = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://moderation.invalid/problems/"
 log = logging.getLogger(__name__)
+
+
+class Problem(BaseModel):
+    """An error: what kind (type), a short title, the HTTP status, a sentence for people, and the failing fields."""
+
+    type: str = Field(description="A URI naming the kind of problem.")
+    title: str
+    status: int
+    detail: str
+    errors: dict[str, list[str]] = Field(default_factory=dict, description="Messages per failing field (a dotted "
+                                                                           "path; `_body` for the body itself).")
 
 
 class ApiError(Exception):
@@ -42,14 +56,9 @@ def invalid_fields(errors: dict[str, list[str]]) -> ApiError:
 def problem(status: int, title: str, detail: str, errors: dict[str, list[str]] | None = None,
             slug: str | None = None, headers: dict[str, str] | None = None) -> Response:
     """A problem+json response."""
-    body = {
-        "type": PROBLEM_TYPE_BASE + (slug or title.lower().replace(" ", "-")),
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "errors": errors or {},
-    }
-    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    body = Problem(type=PROBLEM_TYPE_BASE + (slug or title.lower().replace(" ", "-")), title=title, status=status,
+                   detail=detail, errors=errors or {})
+    response = Response(body.model_dump_json(), status=status, mimetype=PROBLEM)
     response.headers.update(headers or {})
     return response
 
@@ -76,12 +85,12 @@ def _store_unavailable(error: StoreUnavailable) -> Response:
 
 
 def _model_unavailable(error: ModelUnavailable) -> Response:
-    return problem(503, "Service Unavailable", f"No model is loaded: {error}", slug="model-unavailable")
+    return problem(503, "Service Unavailable", f"No model is loaded: {error}", slug="model-unavailable",
+                   headers={"Retry-After": "5"})
 
 
 def _rate_limited(error: RateLimited) -> Response:
-    return problem(429, "Too Many Requests", str(error), slug="flood",
-                   headers={"Retry-After": str(error.retry_after)})
+    return problem(429, "Too Many Requests", str(error), slug="flood", headers={"Retry-After": str(error.retry_after)})
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -8,11 +8,11 @@ from flask import Flask, current_app
 
 from model import ModelStore
 from moderation.active_model import ActiveModel
-from moderation.checker import CommentChecker
 from moderation.jobs import JobRunner
 from moderation.keys import MODERATOR, SITE, KeyRing, load_or_create_instance_keys
-from moderation.rules import Rules
-from moderation.store import Store, StoreUnavailable
+from moderation.moderate import Moderator
+from moderation.store import Database, StoreUnavailable
+from moderation.validation import ValidationSettings
 from moderation.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
@@ -29,23 +29,30 @@ def _keyring(app: Flask) -> KeyRing:
     return ring
 
 
-def init_app(app: Flask) -> None:
-    """Open the database, load the key ring and the active model (start-up, never import time)."""
-    store = Store(app.config["DATABASE_URL"])
+def _database(app: Flask) -> Database:
+    database = Database(app.config["DATABASE_URL"])
     try:
-        store.create_schema()
+        # Refuses (SchemaOutdated, naming `moderation db upgrade`) a database the migrations have not reached.
+        database.check_schema()
     except StoreUnavailable as error:
         # Start anyway: /readyz reports the database until it answers, and writes get 503s.
         log.error("database unavailable at start-up: %s", error)
+    return database
+
+
+def init_app(app: Flask) -> None:
+    """Open the database, load the key ring and the active model (start-up, never import time)."""
+    database = _database(app)
     active = ActiveModel(ModelStore(app.config["MODEL_DIR"]), app.config["MODEL_CHECK_SECONDS"])
     active.load()
-    app.extensions["moderation.store"] = store
+    app.extensions["moderation.database"] = database
     app.extensions["moderation.model"] = active
     app.extensions["moderation.keys"] = _keyring(app)
-    app.extensions["moderation.jobs"] = JobRunner(app.config, store)
-    app.extensions["moderation.rules"] = Rules(store.rule_config, ttl=app.config["MODEL_CHECK_SECONDS"])
-    app.extensions["moderation.checker"] = CommentChecker(store, active, app.extensions["moderation.rules"],
-                                                          app.config["THRESHOLDS"])
+    app.extensions["moderation.validation"] = ValidationSettings(
+        max_comment_length=app.config["MAX_COMMENT_LENGTH"], check_deliverability=app.config["CHECK_DELIVERABILITY"])
+    app.extensions["moderation.jobs"] = JobRunner(app.config, database)
+    app.extensions["moderation.moderator"] = Moderator(database, active, rules_ttl=app.config["MODEL_CHECK_SECONDS"],
+                                                       overrides=app.config["THRESHOLDS"])
     app.extensions["moderation.webhooks"] = (
         WebhookSender(app.config["WEBHOOK_URL"], app.config["WEBHOOK_SECRET"]) if app.config["WEBHOOK_URL"]
         else NoWebhooks()
@@ -59,9 +66,9 @@ class NoWebhooks:
         """Drop the event."""
 
 
-def store() -> Store:
-    """The comments store."""
-    return current_app.extensions["moderation.store"]
+def database() -> Database:
+    """The database."""
+    return current_app.extensions["moderation.database"]
 
 
 def active_model() -> ActiveModel:
@@ -69,14 +76,9 @@ def active_model() -> ActiveModel:
     return current_app.extensions["moderation.model"]
 
 
-def checker() -> CommentChecker:
-    """The comment checker every front end submits to."""
-    return current_app.extensions["moderation.checker"]
-
-
-def rules() -> Rules:
-    """The rules cache."""
-    return current_app.extensions["moderation.rules"]
+def moderator() -> Moderator:
+    """The one-pass moderator every front end submits to."""
+    return current_app.extensions["moderation.moderator"]
 
 
 def job_runner() -> JobRunner:

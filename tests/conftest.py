@@ -11,6 +11,7 @@ import pytest
 
 from model import ModelStore, load_training_data, train_model
 from moderation.retraining import gather
+from moderation.store import Database
 from service import create_app
 
 TRAINING_DATA = Path(__file__).resolve().parent.parent / "training_data"
@@ -64,12 +65,30 @@ def model_store(trained_store, tmp_path):
     return ModelStore(root)
 
 
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory):
+    """An SQLite database file with every migration applied, made once per session."""
+    path = tmp_path_factory.mktemp("database") / "migrated.db"
+    database = Database(f"sqlite:///{path}")
+    database.upgrade()
+    database.dispose()
+    return path
+
+
 @pytest.fixture
-def app_config(tmp_path, model_store, small_data_dir):
+def database_url(tmp_path, migrated_database):
+    """A fresh, migrated SQLite database of the test's own."""
+    path = tmp_path / "test.db"
+    shutil.copyfile(migrated_database, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_config(database_url, model_store, small_data_dir):
     """The test configuration: its own SQLite file, model store and keys."""
     return {
         "TESTING": True,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
+        "DATABASE_URL": database_url,
         "MODEL_DIR": str(model_store.root),
         "SITE_KEYS": [SITE_KEY],
         "MODERATOR_KEYS": [MODERATOR_KEY],
@@ -100,3 +119,8 @@ def site_headers():
 def moderator_headers():
     """Authorization for a moderator key."""
     return {"Authorization": f"Bearer {MODERATOR_KEY}"}
+
+
+def failing_fields(response) -> set[str]:
+    """The top-level fields a problem+json response names (its errors are keyed by dotted paths)."""
+    return {path.split(".")[0] for path in response.get_json()["errors"]}

@@ -8,13 +8,16 @@ import pytest
 
 from model import ModelStore
 from moderation.cli import main
-from moderation.store import Store
+from moderation.retraining import labelled_examples
+from moderation.store import Database
 
 
 @pytest.fixture
 def instance(tmp_path, monkeypatch):
+    """An instance folder whose database the migrations have reached."""
     path = tmp_path / "instance"
     monkeypatch.setenv("MODERATION_INSTANCE_PATH", str(path))
+    assert main(["db", "upgrade"]) == 0
     return path
 
 
@@ -99,8 +102,7 @@ def test_import_reads_native_youtube_and_olid_layouts(instance, tmp_path, capsys
     path.write_text(content)
     assert main(["import", str(path), "--format", file_format]) == 0
     assert f"imported {len(expected)}" in capsys.readouterr().out
-    store = Store(f"sqlite:///{instance / 'moderation.db'}")
-    train, held_out = store.labelled_examples(weight=5.0)
+    train, held_out = labelled_examples(Database(f"sqlite:///{instance / 'moderation.db'}"), weight=5.0)
     got = sorted((bool(e.spam), bool(e.toxic), e.category) for e in train + held_out)
     assert got == sorted(expected)
     assert all(e.weight == 5.0 for e in train + held_out)

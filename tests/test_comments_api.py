@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 from sqlalchemy import text
 
@@ -139,7 +137,7 @@ def test_unknown_comment_is_404(client, site_headers):
 
 
 def test_a_failed_write_answers_503_not_a_decision(app, client, site_headers):
-    with app.extensions["moderation.store"].engine.begin() as connection:
+    with app.extensions["moderation.database"].engine.begin() as connection:
         connection.execute(text("DROP TABLE comments"))
     response = post(client, site_headers, VALID)
     assert response.status_code == 503
@@ -152,7 +150,7 @@ def test_no_model_means_503_and_nothing_stored(app_config, site_headers, tmp_pat
     client = app.test_client()
     response = post(client, site_headers, VALID)
     assert response.status_code == 503
-    with app.extensions["moderation.store"].engine.connect() as connection:
+    with app.extensions["moderation.database"].engine.connect() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM comments")).scalar() == 0
 
 
@@ -166,7 +164,7 @@ def test_analyze_scores_in_order_and_stores_nothing(app, client, site_headers):
     assert set(results[1]["errors"]) == {"email", "comment"}
     assert results[2]["scores"]["spam"] > results[0]["scores"]["spam"]
     assert "errors" in results[3]
-    with app.extensions["moderation.store"].engine.connect() as connection:
+    with app.extensions["moderation.database"].engine.connect() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM comments")).scalar() == 0
 
 
@@ -187,20 +185,3 @@ def test_unknown_route_and_method_use_the_problem_shape(client, site_headers):
     assert client.get("/nope").mimetype == "application/problem+json"
     response = client.delete("/v1/comments", headers=site_headers)
     assert response.status_code == 405 and response.mimetype == "application/problem+json"
-
-
-def test_a_database_from_an_earlier_version_is_upgraded(app_config, tmp_path, site_headers):
-    path = tmp_path / "old.db"
-    with sqlite3.connect(path) as connection:
-        connection.execute(
-            "CREATE TABLE comments (id VARCHAR(32) PRIMARY KEY, name VARCHAR(100) NOT NULL,"
-            " email VARCHAR(320) NOT NULL, comment TEXT NOT NULL, url VARCHAR(2048) NOT NULL,"
-            " article_url VARCHAR(2048) NOT NULL, article_id VARCHAR(200) NOT NULL, parent_id VARCHAR(200) NOT NULL,"
-            " ip VARCHAR(45) NOT NULL, user_agent VARCHAR(1000) NOT NULL, referrer VARCHAR(2048) NOT NULL,"
-            " spam_score FLOAT NOT NULL, toxicity_score FLOAT NOT NULL, scores JSON NOT NULL,"
-            " decision VARCHAR(10) NOT NULL, reasons JSON NOT NULL, model_version VARCHAR(64) NOT NULL,"
-            " status VARCHAR(10) NOT NULL, created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL)")
-    client = create_app({**app_config, "DATABASE_URL": f"sqlite:///{path}"}).test_client()
-    created = post(client, site_headers, VALID)
-    assert created.status_code == 201
-    assert client.get(f"/v1/comments/{created.get_json()['id']}", headers=site_headers).status_code == 200

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from model.store import ARTIFACT
-from moderation.store import is_evaluation_text
+from moderation.retraining import is_evaluation_text
 from tests.test_review_api import CIVIL, TOXIC, submit
 
 

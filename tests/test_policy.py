@@ -33,9 +33,9 @@ def test_strictest_action_wins(spam, toxicity, decision, codes):
 def test_reasons_name_terms_and_category():
     scores = Scores(spam=0.0, toxicity=0.9, categories={"insult": 0.8, "threat": 0.1},
                     explanations={"toxicity": [("moron", 1.5), ("stupid", 0.7)]})
-    reason = decide(scores, LIMITS, "v1").reasons[0].as_dict()
-    assert reason["terms"] == ["moron", "stupid"] and reason["category"] == "insult"
-    assert "moron" in reason["message"]
+    reason = decide(scores, LIMITS, "v1").reasons[0]
+    assert reason.terms == ["moron", "stupid"] and reason.category == "insult"
+    assert "moron" in reason.message
 
 
 def test_overrides_beat_the_manifest():

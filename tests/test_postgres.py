@@ -6,7 +6,11 @@ import os
 import uuid
 
 import pytest
+from alembic import command
+from sqlalchemy import text
 
+from moderation.store import Database
+from moderation.store.db import alembic_config
 from service import create_app
 from tests.test_review_api import CIVIL, HOLD_ALL, REVIEW, TOXIC, submit
 
@@ -25,14 +29,18 @@ def postgres_url():
         admin.execute(f'CREATE DATABASE "{name}"')
         base = SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
         yield f"{base}/{name}"
+        Database(f"{base}/{name}").dispose()
         admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
 def postgres_client(app_config, postgres_url):
+    database = Database(postgres_url)
+    database.upgrade()
+    database.dispose()
     app = create_app({**app_config, "DATABASE_URL": postgres_url, "THRESHOLDS": HOLD_ALL})
     yield app.test_client()
-    app.extensions["moderation.store"].engine.dispose()
+    app.extensions["moderation.database"].engine.dispose()
 
 
 def test_comment_review_rules_and_queue_on_postgres(postgres_client, site_headers, moderator_headers):
@@ -59,3 +67,23 @@ def test_comment_review_rules_and_queue_on_postgres(postgres_client, site_header
     assert stats["comments"] == 4
     events = client.get("/v1/audit", headers=moderator_headers).get_json()["events"]
     assert {"comment.review", "rules.add"} <= {e["action"] for e in events}
+
+
+def test_a_release_database_on_postgres_is_upgraded_without_losing_rows(postgres_url):
+    """The schema of release 5c17256 (revision 0001) with rows in it, upgraded to the newest revision."""
+    database = Database(postgres_url)
+    with database.engine.begin() as connection:
+        config = alembic_config(postgres_url)
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(text(
+            "INSERT INTO comments (id, name, email, comment, spam_score, toxicity_score, flags, scores, decision,"
+            " reasons, model_version, status, created_at, updated_at) VALUES ('c1', 'Ann', 'ann@example.org',"
+            " 'Buy now', 0.9, 0.1, ',spam,', '{}', 'hold', '[{\"code\": \"model_spam\", \"action\": \"hold\"}]',"
+            " 'v', 'held', now(), now())"))
+    database.upgrade()
+    with database.reading() as connection:
+        assert connection.execute(text("SELECT flagged_spam, flagged_toxicity FROM comments")).one() == (True, False)
+        assert connection.execute(text("SELECT code, action FROM comment_reasons")).one() == ("model_spam", "hold")
+    database.check_schema()
+    database.dispose()

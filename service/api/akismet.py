@@ -1,4 +1,4 @@
-"""Akismet's REST API (1.1) in front of the comment checker, for WordPress and any other Akismet client.
+"""Akismet's REST API (1.1) in front of the moderator, for WordPress and any other Akismet client.
 
 The key is one of our site (or moderator) keys, sent as Akismet's `api_key` (`key` for verify-key); the
 `blog` URL is not checked, because our keys are not tied to a site. Answers are Akismet's text/plain words
@@ -9,23 +9,27 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
+from typing import Literal
 
-from flask import Blueprint, Response, request
-from werkzeug.datastructures import MultiDict
+from flask import Blueprint, Response
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from moderation.checker import Submission
 from moderation.keys import SITE, ApiKey
-from moderation.validation import CommentInput, Labels, ValidationFailed, validate_comment
-from service.api.comments import honeypot_value
+from moderation.policy import Action, Forced
+from moderation.prepared import PreparedComment
+from moderation.reviewing import add_label
+from moderation.schemas import CommentIn, Labels, LabelSource, StoredComment
+from moderation.store import comments as comments_repo
+from moderation.validation import ValidationFailed, validate
 from service.auth import authenticate
 from service.errors import ApiError
-from service.extensions import checker, store
-from service.schemas import validation_settings
+from service.extensions import database, moderator
+from service.operations import operation, validation_settings
 
 bp = Blueprint("akismet", __name__)
 
 SUBMITTED = "Thanks for making the web a better place."
-# Akismet parameter -> our comment field; every other parameter is ignored.
+# Akismet parameter -> our comment field; every other parameter is kept aside as an extra field (honeypots).
 FIELDS = {"comment_author": "name", "comment_author_email": "email", "comment_content": "comment",
           "comment_author_url": "url", "permalink": "article_url", "user_ip": "ip", "user_agent": "user_agent",
           "referrer": "referrer"}
@@ -36,7 +40,47 @@ ANONYMOUS_NAME = "Anonymous"
 ANONYMOUS_DOMAIN = "anonymous.example.org"
 SPAM_AUTHORS = frozenset({"viagra-test-123", "akismet-guaranteed-spam"})
 SPAM_EMAIL = "akismet-guaranteed-spam@example.com"
-# How far back submit-spam/submit-ham look for the stored comment they report on.
+TRUE = ("1", "true", "yes", "on")
+
+
+class KeyVerdict(RootModel[Literal["valid", "invalid"]]):
+    """verify-key's answer."""
+
+
+class CheckVerdict(RootModel[Literal["true", "false", "invalid"]]):
+    """comment-check's answer: true is spam (held or rejected here), false is ham, invalid a bad request."""
+
+
+class SubmitVerdict(RootModel[Literal["Thanks for making the web a better place.", "invalid"]]):
+    """submit-spam's and submit-ham's answer."""
+
+
+class AkismetRequest(BaseModel):
+    """Akismet's form parameters (every one optional, as Akismet has them); unknown ones are kept aside."""
+
+    model_config = ConfigDict(extra="allow")
+
+    api_key: str = Field(default="", description="A site (or moderator) key of this service.")
+    key: str = Field(default="", description="verify-key's name for api_key.")
+    blog: str = ""
+    user_ip: str = ""
+    user_agent: str = ""
+    referrer: str = ""
+    permalink: str = ""
+    comment_type: str = ""
+    comment_author: str = ""
+    comment_author_email: str = ""
+    comment_author_url: str = ""
+    comment_content: str = ""
+    comment_date_gmt: str = ""
+    user_role: str = ""
+    is_test: str = ""
+    honeypot_field_name: str = ""
+
+    def parameter(self, name: str) -> str:
+        """A parameter's value, declared or not ("" when absent)."""
+        value = getattr(self, name, None) if name in type(self).model_fields else (self.model_extra or {}).get(name)
+        return value if isinstance(value, str) else ""
 
 
 class Invalid(Exception):
@@ -52,14 +96,10 @@ def _text(body: str, headers: dict[str, str] | None = None) -> Response:
     return Response(body, mimetype="text/plain", headers=headers)
 
 
-def _flag(value: str) -> bool:
-    return value.strip().lower() in ("1", "true", "yes", "on")
-
-
-def api_key(form: MultiDict) -> ApiKey:
+def api_key(request: AkismetRequest) -> ApiKey:
     """The caller's key from `api_key` (or `key`); Invalid if it is not one of ours."""
     try:
-        return authenticate(form.get("api_key") or form.get("key") or None, SITE)
+        return authenticate(request.api_key or request.key or None, SITE)
     except ApiError:
         raise Invalid("The API key is not a site or moderator key of this service.") from None
 
@@ -73,89 +113,94 @@ def anonymous_email(ip: str) -> str:
     return f"anonymous-{''.join(chr(ord('a') + b % 26) for b in digest)}@{ANONYMOUS_DOMAIN}"
 
 
-def akismet_comment(form: MultiDict) -> CommentInput:
+def akismet_comment(request: AkismetRequest) -> CommentIn:
     """Our comment from Akismet's parameters, with fallbacks for what Akismet allows to be missing or odd."""
-    fields = {ours: form.get(theirs, "") for theirs, ours in FIELDS.items()}
+    extras = {name: value for name, value in (request.model_extra or {}).items() if name not in FIELDS}
+    fields = {**extras, **{ours: request.parameter(theirs) for theirs, ours in FIELDS.items()}}
     fields["name"] = fields["name"].strip() or ANONYMOUS_NAME
     settings = validation_settings()
     try:
-        return validate_comment(fields, settings)
+        return validate(CommentIn, fields, settings)
     except ValidationFailed as failure:
         failed = set(failure.errors)
     fields.update(dict.fromkeys(failed & DROPPABLE, ""))
     if "email" in failed:
-        fields["email"] = anonymous_email(form.get("user_ip", ""))
+        fields["email"] = anonymous_email(request.user_ip)
         settings = replace(settings, check_deliverability=False)
     try:
-        return validate_comment(fields, settings)
+        return validate(CommentIn, fields, settings)
     except ValidationFailed as failure:
-        problems = "; ".join(f"{FIELD_NAMES[f]}: {' '.join(m)}" for f, m in failure.errors.items())
+        problems = "; ".join(f"{FIELD_NAMES.get(f, f)}: {' '.join(m)}" for f, m in failure.errors.items())
         raise Invalid(problems) from None
 
 
-def submission(form: MultiDict) -> Submission:
-    """The comment with Akismet's honeypot and its documented test values."""
-    comment = akismet_comment(form)
-    trap_field = form.get("honeypot_field_name", "")
-    trap = form.get(trap_field, "").strip() if trap_field else ""
-    forced = None
+def forced_verdict(request: AkismetRequest) -> Forced | None:
+    """Akismet's documented test values, and its own honeypot."""
+    trap_field = request.honeypot_field_name
     # A filled-in trap field outranks a claimed administrator role: only bots fill it in.
-    if trap or form.get("comment_author", "").strip().lower() in SPAM_AUTHORS or \
-            form.get("comment_author_email", "").strip().lower() == SPAM_EMAIL:
-        forced = "spam"
-    elif form.get("user_role", "").strip().lower() == "administrator":
-        forced = "ham"
-    return Submission(comment, honeypot=trap or honeypot_value(form), forced=forced)
+    if (trap_field and request.parameter(trap_field).strip()) or \
+            request.comment_author.strip().lower() in SPAM_AUTHORS or \
+            request.comment_author_email.strip().lower() == SPAM_EMAIL:
+        return Forced.SPAM
+    if request.user_role.strip().lower() == "administrator":
+        return Forced.HAM
+    return None
 
 
-def stored_match(comment: CommentInput) -> dict | None:
-    """The stored comment with this author's email and text (the one comment-check saw), if recent."""
-    return store().find_comment(comment.email, comment.comment)
-
-
-def submitted_labels(spam: bool, stored: dict | None) -> Labels:
+def submitted_labels(spam: bool, stored: StoredComment | None) -> Labels:
     """Akismet's word on spam; toxicity stays as a moderator labelled it, since Akismet says nothing about it."""
-    reviewed = ((stored or {}).get("review") or {}).get("labels") or {}
-    return Labels(spam=spam, toxic=reviewed.get("toxic", False), category=reviewed.get("category"))
+    reviewed = stored.review.labels if stored and stored.review else None
+    return Labels(spam=spam, toxic=reviewed.toxic if reviewed else False,
+                  category=reviewed.category if reviewed else None)
 
 
 @bp.post("/1.1/verify-key")
-def verify_key():
-    """`valid` for a site or moderator key, `invalid` otherwise."""
-    api_key(request.form)
+@operation(key=None, body=AkismetRequest, form=True, text=True, responses={200: KeyVerdict}, tags=["akismet"])
+def verify_key(body: AkismetRequest):
+    """`valid` for a site or moderator key, `invalid` otherwise (text/plain)."""
+    api_key(body)
     return _text("valid")
 
 
 @bp.post("/1.1/comment-check")
-def comment_check():
+@operation(key=None, body=AkismetRequest, form=True, text=True, responses={200: CheckVerdict}, errors=(429, 503),
+           tags=["akismet"])
+def comment_check(body: AkismetRequest):
     """Check and store a comment: `true` if it is held or rejected (rejected: pro-tip discard), else `false`."""
-    api_key(request.form)
-    result = checker().check(submission(request.form))
-    decision = result.decision.decision
-    headers = {"X-akismet-guid": result.stored["id"]}
-    if decision == "reject":
+    api_key(body)
+    prepared = PreparedComment.of(akismet_comment(body))
+    decision = moderator().moderate(prepared, forced=forced_verdict(body))
+    stored = moderator().save(prepared, decision)
+    headers = {"X-akismet-guid": stored.id}
+    if decision.decision == Action.REJECT:
         headers["X-akismet-pro-tip"] = "discard"
-    return _text("false" if decision == "accept" else "true", headers)
+    return _text("false" if decision.decision == Action.ACCEPT else "true", headers)
 
 
-def _submit(spam: bool) -> Response:
-    key = api_key(request.form)
-    comment = akismet_comment(request.form)
+def _submit(body: AkismetRequest, spam: bool) -> Response:
+    key = api_key(body)
+    comment = akismet_comment(body)
     # is_test asks Akismet not to learn from the request; so we store no label.
-    if not _flag(request.form.get("is_test", "")):
-        stored = stored_match(comment)
-        store().add_label(comment, submitted_labels(spam, stored), source="akismet", actor=key.id,
-                          comment_id=stored["id"] if stored else None)
+    if body.is_test.strip().lower() not in TRUE:
+        with database().reading() as connection:
+            stored = comments_repo.find_by_fingerprint(connection, comment.email,
+                                                       PreparedComment.of(comment).fingerprint)
+        add_label(database(), comment.stored_fields(), submitted_labels(spam, stored), LabelSource.AKISMET, key.id,
+                  comment_id=stored.id if stored else None)
     return _text(SUBMITTED)
 
 
 @bp.post("/1.1/submit-spam")
-def submit_spam():
+@operation(key=None, body=AkismetRequest, form=True, text=True, responses={200: SubmitVerdict}, errors=(503,),
+           tags=["akismet"])
+def submit_spam(body: AkismetRequest):
     """Label a comment as spam for training (attached to the stored comment when it matches one)."""
-    return _submit(spam=True)
+    return _submit(body, spam=True)
 
 
 @bp.post("/1.1/submit-ham")
-def submit_ham():
+@operation(key=None, body=AkismetRequest, form=True, text=True, responses={200: SubmitVerdict}, errors=(503,),
+           tags=["akismet"])
+def submit_ham(body: AkismetRequest):
     """Label a comment as not spam for training (attached to the stored comment when it matches one)."""
-    return _submit(spam=False)
+    return _submit(body, spam=False)

@@ -1,31 +1,41 @@
-"""Liveness and readiness probes."""
+"""Liveness and readiness probes, and the OpenAPI document."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, jsonify
 
+from moderation.schemas import Health, Ready
 from service.errors import ApiError
-from service.extensions import active_model, store
+from service.extensions import active_model, database
+from service.operations import openapi_document, operation
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@operation(key=None, responses={200: Health}, tags=["health"])
 def healthz():
     """The process is alive."""
-    return {"status": "ok"}
+    return Health(status="ok")
 
 
 @bp.get("/readyz")
+@operation(key=None, responses={200: Ready}, errors=(503,), tags=["health"])
 def readyz():
     """Ready only when a model is loaded and the database answers."""
     loaded = active_model().get()
     problems = {}
     if loaded is None:
         problems["model"] = [active_model().error or "No model is loaded."]
-    if not store().ping():
+    if not database().ping():
         problems["database"] = ["The database is not reachable."]
     if problems:
-        raise ApiError(503, "Service Unavailable", "The service is not ready.", errors=problems,
-                       slug="not-ready")
-    return {"status": "ready", "model_version": loaded.version}
+        raise ApiError(503, "Service Unavailable", "The service is not ready.", errors=problems, slug="not-ready")
+    return Ready(status="ready", model_version=loaded.version)
+
+
+@bp.get("/openapi.json")
+@operation(key=None, responses={200: None}, tags=["health"])
+def openapi():
+    """This document: OpenAPI 3.1, generated from the schemas the service validates and answers with."""
+    return jsonify(openapi_document())

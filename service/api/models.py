@@ -2,59 +2,67 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request, url_for
+from flask import Blueprint, g, url_for
 
 from model import ModelLoadError, ModelStore
 from moderation.keys import MODERATOR
-from service.auth import require_key
-from service.errors import ApiError, invalid_fields, not_found
-from service.extensions import active_model, job_runner, store
-from service.schemas import request_body
+from moderation.schemas import Activation, Job, JobAccepted, ModelVersion, ModelVersions, TrainIn
+from moderation.store import audit as audit_repo
+from moderation.store import jobs as jobs_repo
+from service.errors import ApiError, not_found
+from service.extensions import active_model, database, job_runner
+from service.operations import operation
 
 bp = Blueprint("models", __name__, url_prefix="/v1")
-SUMMARY_KEYS = ("version", "created_at", "libraries", "training_data", "metrics", "thresholds", "sources", "gate")
 
 
 def _models() -> ModelStore:
     return active_model().store
 
 
+def _version(manifest: dict, active: str | None) -> ModelVersion:
+    return ModelVersion(version=manifest["version"], created_at=manifest["created_at"],
+                        libraries=manifest.get("libraries", {}), training_data=manifest.get("training_data", {}),
+                        metrics=manifest.get("metrics", {}), thresholds=manifest.get("thresholds", {}),
+                        sources=manifest.get("sources"), gate=manifest.get("gate"),
+                        active=manifest["version"] == active)
+
+
 @bp.get("/models")
-@require_key(MODERATOR)
+@operation(key=MODERATOR, responses={200: ModelVersions}, tags=["models"])
 def list_models():
     """Every stored version with its manifest; the active one is marked."""
     active = _models().active_version()
-    versions = [{**{k: m.get(k) for k in SUMMARY_KEYS}, "active": m["version"] == active}
-                for m in _models().versions()]
     serving = active_model().get()
-    return {"active_version": active, "serving_version": serving.version if serving else None, "versions": versions}
+    return ModelVersions(active_version=active, serving_version=serving.version if serving else None,
+                         versions=[_version(m, active) for m in _models().versions()])
 
 
 @bp.post("/models")
-@require_key(MODERATOR)
-def train():
+@operation(key=MODERATOR, body=TrainIn, body_required=False, responses={202: JobAccepted}, errors=(503,),
+           tags=["models"])
+def train(body: TrainIn):
     """Start a training job on training_data/ plus every label; 202 with the job."""
-    body = request_body() if request.get_data(cache=True) else {}
-    activate = body.get("activate", False)
-    if not isinstance(activate, bool):
-        raise invalid_fields({"activate": ["Must be true or false."]})
-    job = store().create_job("train", {"activate": activate}, g.api_key.id)
-    job_runner().start_training(job["id"])
-    return {"job": job}, 202, {"Location": url_for("models.get_job", job_id=job["id"])}
+    with database().transaction() as connection:
+        job = jobs_repo.create(connection, "train", body.model_dump(), g.api_key.id)
+        audit_repo.record(connection, g.api_key.id, "job.train", job.id, body.model_dump())
+    job_runner().start_training(job.id)
+    return JobAccepted(job=job), 202, {"Location": url_for("models.get_job", job_id=job.id)}
 
 
 @bp.get("/jobs/<job_id>")
-@require_key(MODERATOR)
+@operation(key=MODERATOR, responses={200: Job}, errors=(404, 503), tags=["models"])
 def get_job(job_id: str):
     """A job's status (queued, running, succeeded, failed) and, when done, its result."""
-    job = store().get_job(job_id)
+    with database().reading() as connection:
+        job = jobs_repo.get(connection, job_id)
     if job is None:
         raise not_found(f"No job has the id {job_id!r}.")
     return job
 
 
 @bp.post("/models/<version>/activate")
-@require_key(MODERATOR)
+@operation(key=MODERATOR, responses={200: Activation}, errors=(404, 409, 503), tags=["models"])
 def activate(version: str):
     """Serve this version from now on (also how to roll back); every worker follows within seconds."""
     previous = _models().active_version()
@@ -65,7 +73,7 @@ def activate(version: str):
     except ModelLoadError as error:
         raise ApiError(409, "Conflict", f"Version {version} cannot be activated: {error}",
                        slug="model-refused") from None
-    store().audit(g.api_key.id, "model.activate", version, {"previous": previous})
+    with database().transaction() as connection:
+        audit_repo.record(connection, g.api_key.id, "model.activate", version, {"previous": previous})
     active_model().load()
-    return {"active_version": version, "previous_version": previous}
-
+    return Activation(active_version=version, previous_version=previous)

@@ -6,185 +6,231 @@ never stores the text, whatever doNotStore says. Nothing from the text is logged
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Literal
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, g
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationInfo
 
-from model.classifier import Scores
-from moderation.keys import SITE, ApiKey
-from moderation.validation import Labels, clean_text
-from service.auth import authenticate, bearer_token
-from service.errors import ApiError
-from service.extensions import checker, store
-from service.schemas import request_body
+from moderation.keys import SITE
+from moderation.policy import Fact
+from moderation.prepared import PreparedComment
+from moderation.reviewing import add_label
+from moderation.schemas import CommentIn, Labels, LabelSource
+from moderation.validation import settings_from
+from service.extensions import database, moderator
+from service.operations import operation
 
 bp = Blueprint("perspective", __name__, url_prefix="/v1alpha1")
 
 
-def _categories(*names: str) -> Callable[[Scores], float]:
-    return lambda scores: sum(scores.categories.get(name, 0.0) for name in names)
+class Attribute(StrEnum):
+    """Perspective's attributes that this service scores."""
+
+    TOXICITY = "TOXICITY"
+    SEVERE_TOXICITY = "SEVERE_TOXICITY"
+    INSULT = "INSULT"
+    PROFANITY = "PROFANITY"
+    THREAT = "THREAT"
+    IDENTITY_ATTACK = "IDENTITY_ATTACK"
+    SPAM = "SPAM"
+
+
+def _summed(*keys: str) -> Callable[[dict[str, float]], float]:
+    return lambda scores: sum(scores.get(key, 0.0) for key in keys)
 
 
 # Perspective attribute -> our score. SEVERE_TOXICITY is the share of toxicity in the severe categories
 # (threats and identity attacks); the others map one to one.
-ATTRIBUTES: dict[str, Callable[[Scores], float]] = {
-    "TOXICITY": lambda scores: scores.toxicity,
-    "SEVERE_TOXICITY": _categories("threat", "identity_attack"),
-    "INSULT": _categories("insult"),
-    "PROFANITY": _categories("obscene"),
-    "THREAT": _categories("threat"),
-    "IDENTITY_ATTACK": _categories("identity_attack"),
-    "SPAM": lambda scores: scores.spam,
+ATTRIBUTES: dict[Attribute, Callable[[dict[str, float]], float]] = {
+    Attribute.TOXICITY: _summed("toxicity"),
+    Attribute.SEVERE_TOXICITY: _summed("toxicity_threat", "toxicity_identity_attack"),
+    Attribute.INSULT: _summed("toxicity_insult"),
+    Attribute.PROFANITY: _summed("toxicity_obscene"),
+    Attribute.THREAT: _summed("toxicity_threat"),
+    Attribute.IDENTITY_ATTACK: _summed("toxicity_identity_attack"),
+    Attribute.SPAM: _summed("spam"),
 }
-CATEGORY_OF = {"INSULT": "insult", "PROFANITY": "obscene", "THREAT": "threat", "IDENTITY_ATTACK": "identity_attack"}
+CATEGORY_OF = {Attribute.INSULT: "insult", Attribute.PROFANITY: "obscene", Attribute.THREAT: "threat",
+               Attribute.IDENTITY_ATTACK: "identity_attack"}
 LANGUAGES = ("en",)
-# A sentence ends at . ! or ? followed by white space, or at the end of a line.
-_SENTENCE = re.compile(r"[^\n]+?(?:[.!?]+(?=\s)|$)", re.MULTILINE)
+SENTENCE_ENDS = frozenset(".!?")
+
+
+def _text(value: str, info: ValidationInfo) -> str:
+    limit = settings_from(info).max_comment_length
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise ValueError("Must be valid Unicode text (no lone surrogates).")
+    if not value.strip():
+        raise ValueError("Must be a non-empty string.")
+    if len(value) > limit:
+        raise ValueError(f"Must be at most {limit} characters.")
+    return value
+
+
+def _languages(value: list[str]) -> list[str]:
+    if any(language.lower().split("-")[0] not in LANGUAGES for language in value):
+        raise ValueError(f"The model reads only {', '.join(LANGUAGES)}.")
+    return value
+
+
+class TextEntry(BaseModel):
+    """The comment's text (scored as sent; span offsets refer to it)."""
+
+    text: Annotated[StrictStr, AfterValidator(_text)]
+
+
+class _PerspectiveRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    comment: TextEntry
+    languages: Annotated[list[StrictStr], AfterValidator(_languages)] = Field(default_factory=lambda: list(LANGUAGES))
+    clientToken: StrictStr | None = None
+
+
+class AnalyzeRequest(_PerspectiveRequest):
+    """What comments:analyze is asked."""
+
+    requestedAttributes: dict[Attribute, dict] = Field(min_length=1)
+    spanAnnotations: StrictBool = False
+    doNotStore: StrictBool = True
+
+
+class SummaryScore(BaseModel):
+    """A suggested score."""
+
+    value: Annotated[float, Field(ge=0, le=1, strict=True)]
+
+
+class AttributeSuggestion(BaseModel):
+    """A suggested score for one attribute."""
+
+    summaryScore: SummaryScore
+
+
+class SuggestRequest(_PerspectiveRequest):
+    """What comments:suggestscore is told."""
+
+    attributeScores: dict[Attribute, AttributeSuggestion] = Field(min_length=1)
 
 
 @dataclass(frozen=True)
-class AnalyzeRequest:
-    """What comments:analyze was asked."""
+class Score:
+    """A probability."""
 
-    text: str
-    attributes: list[str]
-    languages: list[str]
-    spans: bool
-    client_token: str | None
+    value: float
+    type: Literal["PROBABILITY"] = "PROBABILITY"
 
 
 @dataclass(frozen=True)
-class Suggestion:
-    """What comments:suggestscore was told."""
+class SpanScore:
+    """The score of one sentence: [begin, end) offsets into the text."""
 
-    text: str
-    labels: Labels
+    begin: int
+    end: int
+    score: Score
+
+
+@dataclass(frozen=True)
+class AttributeScores:
+    """The scores of one attribute."""
+
+    summaryScore: Score
+    spanScores: Fact[list[SpanScore]] = None
+
+
+@dataclass(frozen=True)
+class AnalyzeResponse:
+    """The scores for the requested attributes."""
+
+    attributeScores: dict[Attribute, AttributeScores]
     languages: list[str]
-    client_token: str | None
+    clientToken: Fact[str] = None
 
 
-def _bad_request(errors: dict[str, list[str]]) -> ApiError:
-    return ApiError(400, "Bad Request", "The request is not a valid Perspective request.", errors=errors,
-                    slug="invalid-argument")
+@dataclass(frozen=True)
+class SuggestResponse:
+    """The suggestion was stored."""
+
+    requestedLanguages: list[str]
+    detectedLanguages: list[str]
+    clientToken: Fact[str] = None
 
 
-def _key() -> ApiKey:
-    return authenticate(request.args.get("key") or bearer_token(), SITE)
-
-
-def _common(body: dict, errors: dict[str, list[str]]) -> tuple[str, list[str], str | None]:
-    """comment.text, languages and clientToken, as both methods take them."""
-    comment = body.get("comment")
-    text = comment.get("text") if isinstance(comment, dict) else None
-    limit = current_app.config["MAX_COMMENT_LENGTH"]
-    if not isinstance(text, str) or not text.strip():
-        errors["comment.text"] = ["Must be a non-empty string."]
-    elif len(text) > limit:
-        errors["comment.text"] = [f"Must be at most {limit} characters."]
-    languages = body.get("languages") or list(LANGUAGES)
-    if not isinstance(languages, list) or not all(isinstance(lang, str) for lang in languages):
-        errors["languages"] = ["Must be a list of language codes."]
-    elif any(lang.lower().split("-")[0] not in LANGUAGES for lang in languages):
-        errors["languages"] = [f"The model reads only {', '.join(LANGUAGES)}."]
-    token = body.get("clientToken")
-    if token is not None and not isinstance(token, str):
-        errors["clientToken"] = ["Must be a string."]
-    return text, languages, token
-
-
-def parse_analyze(body: dict) -> AnalyzeRequest:
-    """An analyze request, or a 400 naming every bad field."""
-    errors: dict[str, list[str]] = {}
-    text, languages, token = _common(body, errors)
-    requested = body.get("requestedAttributes")
-    if not isinstance(requested, dict) or not requested:
-        errors["requestedAttributes"] = [f"Must name at least one of {', '.join(ATTRIBUTES)}."]
-    elif unknown := sorted(set(requested) - set(ATTRIBUTES)):
-        errors["requestedAttributes"] = [f"Unknown attributes {', '.join(unknown)}; known: {', '.join(ATTRIBUTES)}."]
-    spans = body.get("spanAnnotations", False)
-    if not isinstance(spans, bool):
-        errors["spanAnnotations"] = ["Must be true or false."]
-    if not isinstance(body.get("doNotStore", True), bool):
-        errors["doNotStore"] = ["Must be true or false."]
-    if errors:
-        raise _bad_request(errors)
-    return AnalyzeRequest(text, list(requested), languages, spans, token)
-
-
-def suggested_labels(values: dict[str, float]) -> Labels:
+def suggested_labels(values: dict[Attribute, float]) -> Labels:
     """Labels from suggested scores: toxic if any toxicity attribute is at least 0.5, spam if SPAM is,
     and the category of the highest such category attribute."""
-    toxic = any(value >= 0.5 for name, value in values.items() if name != "SPAM")
+    toxic = any(value >= 0.5 for name, value in values.items() if name != Attribute.SPAM)
     flagged = [(value, CATEGORY_OF[name]) for name, value in values.items() if name in CATEGORY_OF and value >= 0.5]
-    return Labels(spam=values.get("SPAM", 0.0) >= 0.5, toxic=toxic, category=max(flagged)[1] if flagged else None)
-
-
-def parse_suggestion(body: dict) -> Suggestion:
-    """A suggestscore request, or a 400 naming every bad field."""
-    errors: dict[str, list[str]] = {}
-    text, languages, token = _common(body, errors)
-    scores = body.get("attributeScores")
-    values: dict[str, float] = {}
-    if not isinstance(scores, dict) or not scores:
-        errors["attributeScores"] = [f"Must score at least one of {', '.join(ATTRIBUTES)}."]
-    else:
-        for name, score in scores.items():
-            summary = score.get("summaryScore") if isinstance(score, dict) else None
-            value = summary.get("value") if isinstance(summary, dict) else None
-            if name not in ATTRIBUTES:
-                errors.setdefault("attributeScores", []).append(f"Unknown attribute {name}.")
-            elif isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-                errors.setdefault("attributeScores", []).append(f"{name}.summaryScore.value must be 0 to 1.")
-            else:
-                values[name] = value
-    if errors:
-        raise _bad_request(errors)
-    return Suggestion(text, suggested_labels(values), languages, token)
+    return Labels(spam=values.get(Attribute.SPAM, 0.0) >= 0.5, toxic=toxic,
+                  category=max(flagged)[1] if flagged else None)
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
-    """(begin, end) offsets of each sentence in text, without surrounding white space."""
-    spans = []
-    for match in _SENTENCE.finditer(text):
-        part = match.group()
-        begin, end = match.start() + len(part) - len(part.lstrip()), match.end() - len(part) + len(part.rstrip())
+    """(begin, end) offsets of each sentence in text, without surrounding white space.
+
+    A sentence ends at a run of . ! or ? followed by white space or the end, or at the end of a line. One pass
+    over the text: a regular expression for this backtracks quadratically over long runs of punctuation.
+    """
+    spans: list[tuple[int, int]] = []
+
+    def close(begin: int, end: int) -> None:
+        part = text[begin:end]
+        begin, end = begin + len(part) - len(part.lstrip()), end - len(part) + len(part.rstrip())
         if begin < end:
             spans.append((begin, end))
+
+    start = index = 0
+    while index < len(text):
+        if text[index] == "\n":
+            close(start, index)
+            start = index = index + 1
+        elif text[index] in SENTENCE_ENDS:
+            run_end = index
+            while run_end < len(text) and text[run_end] in SENTENCE_ENDS:
+                run_end += 1
+            if run_end == len(text) or text[run_end].isspace():
+                close(start, run_end)
+                start = run_end
+            index = run_end
+        else:
+            index += 1
+    close(start, len(text))
     return spans
 
 
-def _score(value: float) -> dict:
-    return {"value": round(value, 4), "type": "PROBABILITY"}
+def _prepared(text: str) -> PreparedComment:
+    # The text was validated above; Perspective sends no author, and the model reads only the text then.
+    return PreparedComment.of(CommentIn.model_construct(name="", email="", comment=text))
 
 
-def _token(token: str | None) -> dict:
-    return {} if token is None else {"clientToken": token}
+def _score(value: float) -> Score:
+    return Score(value=round(value, 4))
 
 
 @bp.post("/comments:analyze")
-def analyze():
+@operation(key=SITE, key_in_query=True, body=AnalyzeRequest, invalid_status=400, responses={200: AnalyzeResponse},
+           errors=(503,), tags=["perspective"])
+def perspective_analyze(body: AnalyzeRequest):
     """Scores for the requested attributes, per sentence too with spanAnnotations; nothing is stored."""
-    _key()
-    asked = parse_analyze(request_body())
-    spans = sentences(asked.text) if asked.spans else []
-    texts = [asked.text, *(asked.text[begin:end] for begin, end in spans)]
-    whole, *parts = checker().model().model.score_many([{"comment": t} for t in texts], explain=False)
+    spans = sentences(body.comment.text) if body.spanAnnotations else []
+    texts = [body.comment.text, *(body.comment.text[begin:end] for begin, end in spans)]
+    whole, *parts = [d.scores for d in moderator().preview([_prepared(text) for text in texts])]
     answer = {}
-    for name in asked.attributes:
-        answer[name] = {"summaryScore": _score(ATTRIBUTES[name](whole))}
-        if asked.spans:
-            answer[name]["spanScores"] = [{"begin": begin, "end": end, "score": _score(ATTRIBUTES[name](scores))}
-                                          for (begin, end), scores in zip(spans, parts, strict=True)]
-    return {"attributeScores": answer, "languages": asked.languages, **_token(asked.client_token)}
+    for name in body.requestedAttributes:
+        span_scores = [SpanScore(begin, end, _score(ATTRIBUTES[name](scores)))
+                       for (begin, end), scores in zip(spans, parts, strict=True)] if body.spanAnnotations else None
+        answer[name] = AttributeScores(summaryScore=_score(ATTRIBUTES[name](whole)), spanScores=span_scores)
+    return AnalyzeResponse(attributeScores=answer, languages=body.languages, clientToken=body.clientToken)
 
 
 @bp.post("/comments:suggestscore")
-def suggest_score():
+@operation(key=SITE, key_in_query=True, body=SuggestRequest, invalid_status=400, responses={200: SuggestResponse},
+           errors=(503,), tags=["perspective"])
+def perspective_suggest_score(body: SuggestRequest):
     """Store the suggested scores as a training label for the text (name and email unknown)."""
-    key = _key()
-    suggestion = parse_suggestion(request_body())
-    store().add_label({"comment": clean_text(suggestion.text), "name": "", "email": "", "url": ""}, suggestion.labels,
-                      source="perspective", actor=key.id)
-    return {**_token(suggestion.client_token), "requestedLanguages": suggestion.languages, "detectedLanguages": []}
+    labels = suggested_labels({name: score.summaryScore.value for name, score in body.attributeScores.items()})
+    add_label(database(), {"comment": body.comment.text.strip()}, labels, LabelSource.PERSPECTIVE, g.api_key.id)
+    return SuggestResponse(requestedLanguages=body.languages, detectedLanguages=[], clientToken=body.clientToken)

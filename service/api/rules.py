@@ -4,69 +4,58 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 
+from moderation import rule_changes
 from moderation.keys import MODERATOR
-from moderation.rules import entry_errors, settings_errors
+from moderation.schemas import RuleConfig, RuleEntry, RuleEntryIn, RuleSettings, SettingsChanged, Stats, StatsQuery
 from moderation.store import NotFound
-from service.auth import require_key
-from service.errors import invalid_fields, not_found
-from service.extensions import rules, store
-from service.schemas import int_query_arg, request_body
+from moderation.store import comments as comments_repo
+from service.errors import not_found
+from service.extensions import database, moderator
+from service.operations import operation
 
 bp = Blueprint("rules", __name__, url_prefix="/v1")
 
 
-def _config() -> dict:
-    settings, entries = store().rule_config()
-    return {"settings": settings.as_dict(), "entries": [e.__dict__ for e in entries]}
-
-
 @bp.get("/rules")
-@require_key(MODERATOR)
+@operation(key=MODERATOR, responses={200: RuleConfig}, errors=(503,), tags=["rules"])
 def get_rules():
     """Every setting and every list entry."""
-    return _config()
+    return rule_changes.current(database())
 
 
 @bp.patch("/rules/settings")
-@require_key(MODERATOR)
-def update_settings():
-    """Change some settings; the others keep their values."""
-    changes = request_body()
-    errors = settings_errors(changes)
-    if errors:
-        raise invalid_fields(errors)
-    settings = store().update_rule_settings(changes, g.api_key.id)
-    rules().invalidate()
-    return {"settings": settings.as_dict()}
+@operation(key=MODERATOR, body=RuleSettings, responses={200: SettingsChanged}, errors=(503,), tags=["rules"])
+def update_settings(body: RuleSettings):
+    """Change the settings sent; the others keep their values."""
+    settings = rule_changes.change_settings(database(), body, g.api_key.id)
+    moderator().rules.invalidate()
+    return SettingsChanged(settings=settings)
 
 
 @bp.post("/rules/entries")
-@require_key(MODERATOR)
-def add_entry():
+@operation(key=MODERATOR, body=RuleEntryIn, responses={201: RuleEntry}, errors=(503,), tags=["rules"])
+def add_entry(body: RuleEntryIn):
     """Add a word, domain or author entry."""
-    data = request_body()
-    errors = entry_errors(data)
-    if errors:
-        raise invalid_fields(errors)
-    entry = store().add_rule_entry(data, g.api_key.id)
-    rules().invalidate()
+    entry = rule_changes.add_entry(database(), body, g.api_key.id)
+    moderator().rules.invalidate()
     return entry, 201
 
 
-@bp.delete("/rules/entries/<int:entry_id>")
-@require_key(MODERATOR)
+@bp.delete("/rules/entries/<int(max=2147483647):entry_id>")
+@operation(key=MODERATOR, responses={204: None}, errors=(404, 503), tags=["rules"])
 def delete_entry(entry_id: int):
     """Remove an entry."""
     try:
-        store().delete_rule_entry(entry_id, g.api_key.id)
+        rule_changes.delete_entry(database(), entry_id, g.api_key.id)
     except NotFound:
         raise not_found(f"No rule entry has the id {entry_id}.") from None
-    rules().invalidate()
-    return "", 204
+    moderator().rules.invalidate()
+    return None, 204
 
 
 @bp.get("/stats")
-@require_key(MODERATOR)
-def stats():
+@operation(key=MODERATOR, query=StatsQuery, responses={200: Stats}, errors=(503,), tags=["rules"])
+def stats(query: StatsQuery):
     """Decisions and reason codes, live and in shadow mode, over the last `days` days (default 7)."""
-    return store().stats(int_query_arg("days", 7, 1, 365))
+    with database().reading() as connection:
+        return comments_repo.stats(connection, query.days)
