@@ -1,7 +1,7 @@
 """Throughput of POST /v1/comments over HTTP: the service next to a bare ceiling and an in-process peer, in one run.
 
     make bench-http                                          # 15 s each after 5 s of warm-up, 16 connections
-    make bench-http ARGS='--worker-class sync,gthread --threads 4'
+    make bench-http ARGS='--worker-class sync,gthread --threads 4 --rounds 3'
     .venv/bin/python -m bench.http_load --app-only --app-dir ../release-1.0 --app-dir .
 
 Every endpoint is served the same way, by gunicorn with the same worker settings on a free port of its own, and
@@ -202,6 +202,10 @@ def wait_ready(process: subprocess.Popen, port: int, key: str, log: Path, timeou
             continue
         if status == 201:
             return body
+        if status == 503:  # not ready yet (model or database); /readyz would say which
+            last = f"503 {body[:200]}"
+            time.sleep(0.5)
+            continue
         raise BenchError(f"the probe comment got {status}, not 201: {body[:500]}\n{tail(log)}")
     raise BenchError(f"no 201 within {timeout:.0f} s ({last}):\n{tail(log)}")
 
@@ -388,7 +392,7 @@ def print_summary(summary: list[dict], rounds: int) -> None:
     """The medians (when there were several rounds), the ratios and, with several setups, the apps side by side."""
     if rounds > 1:
         print(f"\nmedians of {rounds} rounds")
-        print(HEADER[:HEADER.index(" busy")])
+        print(HEADER[:HEADER.index(" busy")].rstrip())
         for row in summary:
             print(f"{row['label'][:34]:34} {row['setup']:>13} {row['requests_per_s']:8.1f} {row['p50_ms']:7.1f} "
                   f"{row['p99_ms']:7.1f} {row['errors']:6d} {row['cpu_ms_per_request']:10.2f}")
