@@ -116,32 +116,33 @@ def base_env() -> dict[str, str]:
 def prepare_instance(target: Target, env: dict[str, str], timeout: float) -> list[str]:
     """Create the app's database schema the way its own release wants it, before gunicorn starts.
 
-    Today the schema is created at start and `moderation init` also does it; a release may instead need
-    `moderation db upgrade`, or have no command at all. Whichever the checkout's CLI offers is run with the
-    endpoint's environment (temporary instance, bench keys), and a failure stops the benchmark."""
+    Today `moderation init` creates it (and the app would at start too); newer releases have `moderation db
+    upgrade` for migrations, older ones may have no command at all. Whichever of `db upgrade` and `init` the
+    checkout's CLI offers is run, in that order, with the endpoint's environment (temporary instance, bench keys);
+    a failure stops the benchmark."""
     cli = target.directory / ".venv" / "bin" / "moderation"
     if not cli.exists():
         return ["no moderation command: schema left to the app's start-up"]
     usage = subprocess.run([str(cli), "--help"], capture_output=True, text=True, env=env,
                            cwd=target.directory, timeout=60)
-    commands = {name.strip() for group in re.findall(r"\{([^}]*)\}", usage.stdout) for name in group.split(",")}
-    if "init" in commands:
-        command = [str(cli), "init"]
-    elif "db" in commands:
-        command = [str(cli), "db", "upgrade"]
-    else:
-        return ["moderation has neither init nor db: schema left to the app's start-up"]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=target.directory,
-                              timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise BenchError(f"{' '.join(command[-2:])} took over {timeout:.0f} s for {target.label}") from None
-    if done.returncode != 0:
-        raise BenchError(f"{' '.join(command[-2:])} failed for {target.label} (exit {done.returncode}):\n"
-                         f"{done.stdout}{done.stderr}")
-    notes = [f"prepared with `moderation {' '.join(command[1:])}`"]
-    if "training" in done.stdout:  # init trains when the store has no model that loads; say so, it took time
-        notes.append(done.stdout.strip().splitlines()[-1])
+    offered = {name.strip() for group in re.findall(r"\{([^}]*)\}", usage.stdout) for name in group.split(",")}
+    commands = [command for command in (["db", "upgrade"], ["init"]) if command[0] in offered]
+    if not commands:
+        return ["moderation has neither db nor init: schema left to the app's start-up"]
+    notes = []
+    for command in commands:
+        name = f"moderation {' '.join(command)}"
+        try:
+            done = subprocess.run([str(cli), *command], capture_output=True, text=True, env=env,
+                                  cwd=target.directory, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise BenchError(f"`{name}` took over {timeout:.0f} s for {target.label}") from None
+        if done.returncode != 0:
+            raise BenchError(f"`{name}` failed for {target.label} (exit {done.returncode}):\n"
+                             f"{done.stdout}{done.stderr}")
+        notes.append(f"prepared with `{name}`")
+        if "training" in done.stdout:  # init trains when the store has no model that loads; say so, it took time
+            notes.append(done.stdout.strip().splitlines()[-1])
     return notes
 
 
