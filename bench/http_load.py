@@ -243,6 +243,16 @@ def process_tree_cpu(root_pid: int) -> dict[int, float]:
     return {pid: times[pid] for pid in tree if pid in times}
 
 
+def resident_mb(pid: int) -> float:
+    """A process's resident memory in MiB (0 when it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+    return int(found.group(1)) / 1024 if found else 0.0
+
+
 def machine_cpu() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine since boot, summed over cores."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
@@ -307,6 +317,7 @@ def _load(target: Target, process: subprocess.Popen, url: str, key: str, log: Pa
         wrk_before = children_cpu()
         result = run_wrk(url, args.seconds, key, args, run=1)
         server_after, (busy_after, total_after) = process_tree_cpu(process.pid), machine_cpu()
+        rss_mb = sum(resident_mb(pid) for pid in server_after)
         wrk_after = children_cpu()
         if process.poll() is not None:
             raise BenchError(f"gunicorn died during the run:\n{tail(log)}")
@@ -328,7 +339,7 @@ def _load(target: Target, process: subprocess.Popen, url: str, key: str, log: Pa
         "setup": setup.name, "gunicorn": {"command": command[1:], "options": " ".join(setup.options),
                                           "worker_class": setup.worker_class, "workers": setup.workers,
                                           "threads": setup.threads},
-        "probe_answer": probe[:1000], "wrk": result,
+        "probe_answer": probe[:1000], "wrk": result, "server_rss_mb": rss_mb,
         "requests_per_s": result["requests"] / seconds,
         "p50_ms": result["latency_us"]["p50"] / 1000, "p99_ms": result["latency_us"]["p99"] / 1000,
         "ok": ok, "errors": result["requests"] - ok + socket_errors,
@@ -341,10 +352,11 @@ def _load(target: Target, process: subprocess.Popen, url: str, key: str, log: Pa
 
 
 HEADER = (f"{'endpoint':34} {'setup':>13} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} "
-          f"{'CPU ms/req':>10} {'busy':>5} {'others':>6} {'top wkr':>7}")
+          f"{'CPU ms/req':>10} {'busy':>5} {'others':>6} {'top wkr':>7} {'RSS MB':>6}")
 LEGEND = ("CPU ms/req: gunicorn's CPU time (master and workers) per request, the figure least moved by other load; "
           "busy: the machine's CPU use during the run; others: the part of it neither gunicorn nor wrk used "
-          "(other people's load); top wkr: the busiest worker's share of gunicorn's CPU.")
+          "(other people's load); top wkr: the busiest worker's share of gunicorn's CPU; RSS MB: gunicorn's resident "
+          "memory, master and workers, after the run.")
 
 
 def print_run(run: dict) -> None:
@@ -354,7 +366,7 @@ def print_run(run: dict) -> None:
     print(f"{run['label'][:34]:34} {run['setup']:>13} {run['requests_per_s']:8.1f} {run['p50_ms']:7.1f} "
           f"{run['p99_ms']:7.1f} {run['errors']:6d} {cpu['server_ms_per_request']:10.2f} "
           f"{100 * cpu['machine_busy_s'] / capacity:4.0f}% {100 * cpu['others_s'] / capacity:5.0f}% "
-          f"{100 * cpu['busiest_worker_share']:6.0f}%", flush=True)
+          f"{100 * cpu['busiest_worker_share']:6.0f}% {run['server_rss_mb']:6.0f}", flush=True)
     for first_error in run["wrk"]["first_errors"][:2]:
         print(f"    first error: {first_error[:200]}")
 
