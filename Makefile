@@ -6,7 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WEB_CONCURRENCY ?= 2
 
-.PHONY: run test lint install model bench bench-latency bench-speed bench-accuracy bench-explanations bench-learning clean
+.PHONY: run test lint install model bench bench-latency bench-speed bench-accuracy bench-explanations bench-learning \
+	bench-http clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +36,7 @@ $(BIN)/.bench-installed: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $@
 
-bench: bench-latency bench-speed bench-accuracy bench-explanations bench-learning
+bench: bench-latency bench-speed bench-accuracy bench-explanations bench-learning bench-http
 
 bench-latency: model
 	$(BIN)/python -m bench.latency
@@ -51,3 +52,8 @@ bench-explanations: model
 
 bench-learning: model
 	$(BIN)/python -m bench.learning
+
+# HTTP load under gunicorn and wrk; options through ARGS, e.g. make bench-http ARGS='--worker-class sync,gthread'
+bench-http: model $(BIN)/.bench-installed
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	$(BIN)/python -m bench.http_load $(ARGS)
