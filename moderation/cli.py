@@ -9,6 +9,7 @@ import sys
 from model import ModelLoadError, ModelStore
 from moderation import settings as settings_module
 from moderation.importing import ImportFailed, read_labelled_file
+from moderation.instance import private_folder
 from moderation.keys import MODERATOR, SITE, load_or_create_instance_keys
 from moderation.retraining import train_new_version
 from moderation.reviewing import import_labels
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = settings_module.from_env()
-        settings_module.instance_path().mkdir(parents=True, exist_ok=True)
+        private_folder(settings_module.instance_path())
         return args.handler(args, settings)
     except (settings_module.SettingsError, ImportFailed, StoreUnavailable, SchemaOutdated, ValueError,
             OSError) as error:

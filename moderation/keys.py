@@ -56,6 +56,10 @@ class KeyRing:
                 found = key
         return found
 
+    def find(self, key_id: str) -> ApiKey | None:
+        """The key with this public id, if it is (still) one of ours."""
+        return next((key for _, key in self._entries if key.id == key_id), None)
+
 
 def load_or_create_instance_keys(instance_path: str | os.PathLike) -> tuple[dict[str, list[str]], bool]:
     """Keys kept in the instance folder, generated on first use; returns (keys, created)."""

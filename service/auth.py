@@ -30,3 +30,8 @@ def authenticate(token: str | None, role: str) -> ApiKey:
     if key.role not in _ALLOWED[role]:
         raise ApiError(403, "Forbidden", f"This endpoint needs a {role} key.")
     return key
+
+
+def key_by_id(key_id: str) -> ApiKey | None:
+    """The key with this public id, if it is still valid (a signed-in session re-checks it on every request)."""
+    return keyring().find(key_id)

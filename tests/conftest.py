@@ -88,6 +88,7 @@ def app_config(database_url, model_store, small_data_dir):
     """The test configuration: its own SQLite file, model store and keys."""
     return {
         "TESTING": True,
+        "SECRET_KEY": "secret-key-for-tests",
         "DATABASE_URL": database_url,
         "MODEL_DIR": str(model_store.root),
         "SITE_KEYS": [SITE_KEY],
