@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from model.signals import LINK
+from model.signals import replace_links
 
 # Latin lookalikes from Cyrillic, Greek and other scripts that spammers swap in to dodge filters.
 _HOMOGLYPHS = str.maketrans(
@@ -32,7 +32,10 @@ _LEET = str.maketrans(
 )
 _LEET_CHARS = set("0134578@$!|+€(9")
 
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+# An email address, or (no "email" group) the rest of a run such as "a.a.a.a..." once the address has failed at
+# its start: every later start in the run reaches the same "@" and fails too, and searching from each of them
+# took quadratic time. The local part is possessive: it can only be followed by its "@" when it is whole.
+_EMAIL_OR_RUN = re.compile(r"\b(?:(?P<email>[\w.+-]++@[\w-]+(?:\.[\w-]+)+\b)|(?=\w*+[.+-][\w.+-])[\w.+-]++)")
 _USER_MENTION = re.compile(r"@\w+")
 # Tweet datasets and exports replace every link with the bare word "URL"; it is a link all the same.
 _ANONYMISED_LINK = re.compile(r"\bURL\b")
@@ -58,8 +61,40 @@ _CONTRACTION_ENDINGS = {"n't": " not", "'ll": " will", "'re": " are", "'ve": " h
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 
 
+# CPython orders the combining marks of a decomposition by insertion sort, quadratic in a run of marks of mixed
+# classes ("e" followed by 10,000 alternating marks takes a second). A run is only that long in text that holds a
+# long run of characters decomposing to marks only: all of them are outside \w and ASCII except two half-width
+# kana marks. Such text is decomposed and ordered here first, by a linear pass and Python's sort; normalising the
+# already ordered text gives the same result in linear time. (Unicode's stream-safe format allows 30 marks in a
+# row; real text has a handful.)
+_LONG_MARK_RUN = re.compile(r"(?:[^\w\s\x00-\x7f]|[\uff9e\uff9f]){30,}")
+
+
+def _decomposed(text: str) -> str:
+    """NFKD(text), with the marks ordered by a stable sort instead of CPython's insertion sort."""
+    characters: list[str] = []
+    marks: list[tuple[int, str]] = []
+    for ch in "".join(unicodedata.normalize("NFKD", ch) for ch in text):
+        combining = unicodedata.combining(ch)
+        if combining:
+            marks.append((combining, ch))
+            continue
+        if marks:
+            marks.sort(key=lambda mark: mark[0])  # stable: marks of one class keep their order
+            characters.extend(mark for _, mark in marks)
+            marks.clear()
+        characters.append(ch)
+    marks.sort(key=lambda mark: mark[0])
+    characters.extend(mark for _, mark in marks)
+    return "".join(characters)
+
+
 def fold_unicode(text: str) -> str:
     """NFKC-fold, map homoglyphs to Latin and strip accents, keeping case."""
+    if text.isascii():  # ASCII is its own NFKC and NFD form and holds no homoglyph or accent
+        return text
+    if _LONG_MARK_RUN.search(text):
+        text = _decomposed(text)
     text = unicodedata.normalize("NFKC", text).translate(_HOMOGLYPHS)
     decomposed = unicodedata.normalize("NFD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -85,8 +120,9 @@ def _spell_out(match: re.Match) -> str:
 def normalize_text(text: str) -> str:
     """Lower-case text with links, emails and mentions replaced by tokens and obfuscation undone."""
     text = fold_unicode(text)
-    text = _EMAIL.sub(" xemailx ", text)
-    text = LINK.sub(" xurlx ", text)
+    if "@" in text:
+        text = _EMAIL_OR_RUN.sub(lambda m: " xemailx " if m.lastgroup else m.group(), text)
+    text = replace_links(text, " xurlx ")
     text = _ANONYMISED_LINK.sub(" xurlx ", text)
     text = _USER_MENTION.sub(" xuserx ", text)
     text = _HASHTAG.sub(lambda m: "#" + _CAMEL.sub(" ", m.group(1)), text)

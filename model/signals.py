@@ -14,15 +14,32 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from model.prepared import PreparedText
 
-LINK = re.compile(
-    r"(?:https?://|www\.)[^\s<>\"']+"
-    r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|info|biz|xyz|top|ru|io|co|online|site|shop|store|club"
-    r"|live|me|us|uk|in|cn|tk|ly|gl|link|click|app|pro|vip|win|bet|casino|loan|cc)\b(?:/\S*)?",
+_TLDS = ("com|net|org|info|biz|xyz|top|ru|io|co|online|site|shop|store|club|live|me|us|uk|in|cn|tk|ly|gl|link"
+         "|click|app|pro|vip|win|bet|casino|loan|cc")
+_SCHEME_LINK = r"(?:https?://|www\.)[^\s<>\"']"  # the start of a scheme or "www." link
+# Every pattern here runs in linear time on any text: a comment is attacker-controlled, and one that makes a
+# pattern retry a long run of characters from each of its positions holds a worker for seconds.
+#
+# A link is a scheme or "www." followed by anything but spaces and quotes, or dotted labels ending in a known
+# top-level domain ("cheap-pills.xyz"). Searching for the second form from every position of a long run of labels
+# such as "a.a.a.a..." is quadratic, so a third alternative, which is not a link (no "link" group), consumes the
+# rest of a dotted or dashed run once the link form has failed at its start: every later start in the same run
+# would reach the same ends and fail too. It stops where a scheme or "www." link starts, so that those are still
+# found mid-run. Labels are possessive: a label followed by a dot is always the whole label.
+_LINK_OR_RUN = re.compile(
+    rf"(?P<link>{_SCHEME_LINK}[^\s<>\"']*"
+    rf"|\b(?:[a-z0-9-]++\.)+(?:{_TLDS})\b(?:/\S*)?)"
+    rf"|\b(?=[a-z0-9]*+(?:-|\.[a-z0-9-]))(?:(?!{_SCHEME_LINK})[a-z0-9-])++(?:\.(?:(?!{_SCHEME_LINK})[a-z0-9-])++)*+",
     re.IGNORECASE,
 )
+# Bounded repetitions: a constant amount of work from each position.
 _PHONE = re.compile(r"(?:\+|\b)(?:\d[\s().-]{0,2}){9,14}\d\b")
-_MONEY = re.compile(
-    r"[$€£₹]\s?\d[\d,.]*\s?[kKmM]?|\b\d[\d,.]*\s?(?:usd|dollars|euros?|pounds|bucks|btc|k\b)", re.IGNORECASE
+# An amount, or (no "money" group) the rest of a number run such as "1,1,1,1..." once the amount form has failed
+# at its start, for the same reason as links: every later start in the run would fail the same way.
+_MONEY_OR_NUMBER = re.compile(
+    r"(?P<money>[$€£₹]\s?\d[\d,.]*\s?[kKmM]?|\b\d[\d,.]*+\s?(?:usd|dollars|euros?|pounds|bucks|btc|k\b))"
+    r"|\b(?=\d*+[,.]++\d)\d[\d,.]*+",
+    re.IGNORECASE,
 )
 _REPEATED_CHAR = re.compile(r"(.)\1{2,}")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -56,7 +73,23 @@ def domain_of(url: str) -> str:
 
 def links_in(text: str) -> list[str]:
     """Every link-like string in a text, bare domains included."""
-    return LINK.findall(text)
+    return [match.group() for match in _LINK_OR_RUN.finditer(text) if match.lastgroup]
+
+
+def replace_links(text: str, replacement: str) -> str:
+    """The text with every link that links_in finds replaced."""
+    return _LINK_OR_RUN.sub(lambda match: replacement if match.lastgroup else match.group(), text)
+
+
+def _count(pattern: re.Pattern, text: str, cap: int) -> int:
+    """How many matches with a named group (not skipped runs) the pattern finds, counting up to cap."""
+    found = 0
+    for match in pattern.finditer(text):
+        if match.lastgroup:
+            found += 1
+            if found == cap:
+                break
+    return found
 
 
 def _scripts(word: str) -> set[str]:
@@ -99,7 +132,7 @@ def extract_signals(text: PreparedText) -> dict[str, float]:
         "uppercase_ratio": upper_ratio if len(letters) >= 8 else 0.0,
         "repeated_chars": min(len(_REPEATED_CHAR.findall(comment)), 5) / 5,
         "phone_numbers": min(len(_PHONE.findall(comment)), 3) / 3,
-        "money_amounts": min(len(_MONEY.findall(comment)), 3) / 3,
+        "money_amounts": _count(_MONEY_OR_NUMBER, comment, 3) / 3,
         "exclamations": min(comment.count("!"), 10) / 10,
     }
     if _has_mixed_script_word(comment) or _has_mixed_script_word(name):
