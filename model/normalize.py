@@ -5,6 +5,9 @@ A change here changes what trained models compute: bump model.features.FEATURES_
 
 from __future__ import annotations
 
+import functools
+import itertools
+import operator
 import re
 import unicodedata
 
@@ -46,7 +49,8 @@ PLACEHOLDERS = {"xurlx": "(a link)", "xemailx": "(an email address)", "xuserx": 
 _SPACED = re.compile(r"\b(?:[^\W\d_][ .\-_*]){2,}[^\W\d_]\b")
 _SPACED_SEPARATORS = re.compile(r"[ .\-_*]")
 _REPEATS = re.compile(r"(.)\1{2,}")
-_TOKEN = re.compile(r"\S+")
+# A token holding a character that may stand for a letter: only those can change when leetspeak is undone.
+_LEET_TOKEN = re.compile(r"(?<!\S)(?=\S*[0134578@$!|+€(9])\S+")
 # "#LiberalismIsADisorder" reads as words; camel case is the only word boundary a hashtag keeps.
 _HASHTAG = re.compile(r"#(\w+)")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -68,25 +72,23 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": 
 # already ordered text gives the same result in linear time. (Unicode's stream-safe format allows 30 marks in a
 # row; real text has a handful.)
 _LONG_MARK_RUN = re.compile(r"(?:[^\w\s\x00-\x7f]|[\uff9e\uff9f]){30,}")
+_MARK_RUN = re.compile(rb"\x01{2,}")
+_NFKD = functools.partial(unicodedata.normalize, "NFKD")
 
 
 def _decomposed(text: str) -> str:
-    """NFKD(text), with the marks ordered by a stable sort instead of CPython's insertion sort."""
-    characters: list[str] = []
-    marks: list[tuple[int, str]] = []
-    for ch in "".join(unicodedata.normalize("NFKD", ch) for ch in text):
-        combining = unicodedata.combining(ch)
-        if combining:
-            marks.append((combining, ch))
-            continue
-        if marks:
-            marks.sort(key=lambda mark: mark[0])  # stable: marks of one class keep their order
-            characters.extend(mark for _, mark in marks)
-            marks.clear()
-        characters.append(ch)
-    marks.sort(key=lambda mark: mark[0])
-    characters.extend(mark for _, mark in marks)
-    return "".join(characters)
+    """NFKD(text), with each run of marks ordered by Python's stable sort instead of CPython's insertion sort."""
+    decomposed = "".join(map(_NFKD, text))
+    # Find the runs of marks (non-zero combining class) with a bytes pattern over one flag per character.
+    is_mark = bytes(map(bool, map(unicodedata.combining, decomposed)))
+    pieces, done = [], 0
+    for run in _MARK_RUN.finditer(is_mark):
+        start, end = run.span()
+        pieces.append(decomposed[done:start])
+        pieces.append("".join(sorted(decomposed[start:end], key=unicodedata.combining)))
+        done = end
+    pieces.append(decomposed[done:])
+    return "".join(pieces)
 
 
 def fold_unicode(text: str) -> str:
@@ -96,8 +98,12 @@ def fold_unicode(text: str) -> str:
     if _LONG_MARK_RUN.search(text):
         text = _decomposed(text)
     text = unicodedata.normalize("NFKC", text).translate(_HOMOGLYPHS)
+    if text.isascii():  # curly quotes and homoglyphs are common, accents rarer
+        return text
     decomposed = unicodedata.normalize("NFD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if not any(map(unicodedata.combining, decomposed)):
+        return decomposed
+    return "".join(itertools.compress(decomposed, map(operator.not_, map(unicodedata.combining, decomposed))))
 
 
 def _unleet(token: str) -> str:
@@ -120,15 +126,19 @@ def _spell_out(match: re.Match) -> str:
 def normalize_text(text: str) -> str:
     """Lower-case text with links, emails and mentions replaced by tokens and obfuscation undone."""
     text = fold_unicode(text)
+    # Each pass is skipped when the text lacks a character its pattern needs: most comments have no "@" or "#".
     if "@" in text:
         text = _EMAIL_OR_RUN.sub(lambda m: " xemailx " if m.lastgroup else m.group(), text)
     text = replace_links(text, " xurlx ")
-    text = _ANONYMISED_LINK.sub(" xurlx ", text)
-    text = _USER_MENTION.sub(" xuserx ", text)
-    text = _HASHTAG.sub(lambda m: "#" + _CAMEL.sub(" ", m.group(1)), text)
+    if "URL" in text:
+        text = _ANONYMISED_LINK.sub(" xurlx ", text)
+    if "@" in text:
+        text = _USER_MENTION.sub(" xuserx ", text)
+    if "#" in text:
+        text = _HASHTAG.sub(lambda m: "#" + _CAMEL.sub(" ", m.group(1)), text)
     text = text.lower().translate(_APOSTROPHES)
     if "'" in text:  # most names and many comments have none; the regex costs several microseconds a call
         text = _CONTRACTION.sub(_spell_out, text)
     text = _SPACED.sub(lambda m: _SPACED_SEPARATORS.sub("", m.group(0)), text)
-    text = _TOKEN.sub(lambda m: _unleet(m.group(0)), text)
+    text = _LEET_TOKEN.sub(lambda m: _unleet(m.group(0)), text)
     return _REPEATS.sub(r"\1", text)
