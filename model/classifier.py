@@ -180,6 +180,8 @@ class ModerationModel:
             columns.extend(row * ~self._ignored["toxicity"] for row in coef)
         self._weights = np.ascontiguousarray(np.column_stack(columns))
         self._intercepts = np.array(intercepts)
+        self._slopes = np.array([a for a, _ in self._calibration], dtype=np.float64)
+        self._offsets = np.array([b for _, b in self._calibration], dtype=np.float64)
 
     def __setstate__(self, state):
         self.__dict__.update(state)
@@ -243,9 +245,10 @@ class ModerationModel:
         results = []
         n_labels = len(LABELS)
         for indices, values, text in self.features.rows(items):
-            logits = values @ self._weights[indices] + self._intercepts
-            probabilities = {label: float(1 / (1 + np.exp(a * logits[i] + b)))
-                             for i, (label, (a, b)) in enumerate(zip(LABELS, self._calibration, strict=True))}
+            weights = self._weights[indices]
+            logits = values @ weights + self._intercepts
+            calibrated = 1 / (1 + np.exp(self._slopes * logits[:n_labels] + self._offsets))
+            probabilities = dict(zip(LABELS, calibrated.tolist(), strict=True))
             categories = {}
             if self._categories:
                 shares = np.exp(logits[n_labels:] - logits[n_labels:].max())
@@ -254,8 +257,9 @@ class ModerationModel:
                               for name, share in zip(self._categories, shares, strict=True)}
             explanations = {}
             if explain:
-                explanations = {label: self.features.explain(indices, values, self._weights[:, i], text)
-                                for i, label in enumerate(LABELS)}
+                contributions = weights[:, :n_labels].T * values  # one row per label
+                explanations = dict(zip(LABELS, self.features.explain_many(indices, contributions, text),
+                                        strict=True))
             results.append(Scores(spam=probabilities["spam"], toxicity=probabilities["toxicity"],
                                   categories=categories, explanations=explanations))
         return results

@@ -5,8 +5,10 @@ A change here changes what trained models compute: bump model.features.FEATURES_
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+import string
 import unicodedata
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -14,17 +16,39 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from model.prepared import PreparedText
 
-LINK = re.compile(
-    r"(?:https?://|www\.)[^\s<>\"']+"
-    r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|info|biz|xyz|top|ru|io|co|online|site|shop|store|club"
-    r"|live|me|us|uk|in|cn|tk|ly|gl|link|click|app|pro|vip|win|bet|casino|loan|cc)\b(?:/\S*)?",
+_TLDS = ("com|net|org|info|biz|xyz|top|ru|io|co|online|site|shop|store|club|live|me|us|uk|in|cn|tk|ly|gl|link"
+         "|click|app|pro|vip|win|bet|casino|loan|cc")
+_SCHEME_LINK = r"(?:https?://|www\.)[^\s<>\"']"  # the start of a scheme or "www." link
+# Every pattern here runs in linear time on any text: a comment is attacker-controlled, and one that makes a
+# pattern retry a long run of characters from each of its positions holds a worker for seconds.
+#
+# A link is a scheme or "www." followed by anything but spaces and quotes, or dotted labels ending in a known
+# top-level domain ("cheap-pills.xyz"). Searching for the second form from every position of a long run of labels
+# such as "a.a.a.a..." is quadratic, so a third alternative, which is not a link (no "link" group), consumes the
+# rest of a dotted or dashed run once the link form has failed at its start: every later start in the same run
+# would reach the same ends and fail too. It stops where a scheme or "www." link starts, so that those are still
+# found mid-run. Labels are possessive: a label followed by a dot is always the whole label.
+_LINK_OR_RUN = re.compile(
+    rf"(?P<link>{_SCHEME_LINK}[^\s<>\"']*"
+    rf"|\b(?:[a-z0-9-]++\.)+(?:{_TLDS})\b(?:/\S*)?)"
+    rf"|\b(?=[a-z0-9]*+(?:-|\.[a-z0-9-]))(?:(?!{_SCHEME_LINK})[a-z0-9-])++(?:\.(?:(?!{_SCHEME_LINK})[a-z0-9-])++)*+",
     re.IGNORECASE,
 )
+# What every link holds: a text without any has none (one fast search instead of the link pattern's).
+_LINK_MARK = re.compile(rf"://|www\.|\.(?:{_TLDS})\b", re.IGNORECASE)
+# Bounded repetitions: a constant amount of work from each position.
 _PHONE = re.compile(r"(?:\+|\b)(?:\d[\s().-]{0,2}){9,14}\d\b")
-_MONEY = re.compile(
-    r"[$€£₹]\s?\d[\d,.]*\s?[kKmM]?|\b\d[\d,.]*\s?(?:usd|dollars|euros?|pounds|bucks|btc|k\b)", re.IGNORECASE
+# An amount, or (no "money" group) the rest of a number run such as "1,1,1,1..." once the amount form has failed
+# at its start, for the same reason as links: every later start in the run would fail the same way.
+_MONEY_OR_NUMBER = re.compile(
+    r"(?P<money>[$€£₹]\s?\d[\d,.]*\s?[kKmM]?|\b\d[\d,.]*+\s?(?:usd|dollars|euros?|pounds|bucks|btc|k\b))"
+    r"|\b(?=\d*+[,.]++\d)\d[\d,.]*+",
+    re.IGNORECASE,
 )
 _REPEATED_CHAR = re.compile(r"(.)\1{2,}")
+_ASCII_LETTERS = string.ascii_letters.encode()
+_ASCII_UPPERCASE = string.ascii_uppercase.encode()
+_ASCII_DIGITS = string.digits.encode()
 _WORD = re.compile(r"[^\W\d_]+")
 
 FREE_MAIL = frozenset(
@@ -56,20 +80,49 @@ def domain_of(url: str) -> str:
 
 def links_in(text: str) -> list[str]:
     """Every link-like string in a text, bare domains included."""
-    return LINK.findall(text)
+    if not _LINK_MARK.search(text):
+        return []
+    return [match.group() for match in _LINK_OR_RUN.finditer(text) if match.lastgroup]
 
 
-def _scripts(word: str) -> set[str]:
-    found = set()
-    for ch in word:
-        if ch.isalpha():
-            name = unicodedata.name(ch, "")
-            found.add(name.split(" ", 1)[0])
+def replace_links(text: str, replacement: str) -> str:
+    """The text with every link that links_in finds replaced."""
+    if not _LINK_MARK.search(text):
+        return text
+    return _LINK_OR_RUN.sub(lambda match: replacement if match.lastgroup else match.group(), text)
+
+
+def _count(pattern: re.Pattern, text: str, cap: int) -> int:
+    """How many matches with a named group (not skipped runs) the pattern finds, counting up to cap."""
+    found = 0
+    for match in pattern.finditer(text):
+        if match.lastgroup:
+            found += 1
+            if found == cap:
+                break
     return found
 
 
+@functools.lru_cache(maxsize=4096)
+def _script(ch: str) -> str:
+    """The script a letter belongs to, as the first word of its Unicode name ("LATIN", "CYRILLIC")."""
+    return unicodedata.name(ch, "").split(" ", 1)[0]
+
+
+def _mixes_scripts(word: str) -> bool:
+    scripts = set()
+    for ch in word:
+        if ch.isalpha():
+            scripts.add(_script(ch))
+            if len(scripts) > 1:
+                return True
+    return False
+
+
 def _has_mixed_script_word(text: str) -> bool:
-    return any(len(_scripts(word)) > 1 for word in _WORD.findall(text) if not word.isascii())
+    if text.isascii():
+        return False
+    return any(_mixes_scripts(word) for word in _WORD.findall(text) if not word.isascii())
 
 
 def _name_looks_commercial(name: str) -> bool:
@@ -88,23 +141,32 @@ def extract_signals(text: PreparedText) -> dict[str, float]:
     email = text.email.lower()
     links = text.links
     domains = set(text.domains)
-    letters = [ch for ch in comment if ch.isalpha()]
-    upper_ratio = sum(ch.isupper() for ch in letters) / len(letters) if letters else 0.0
+    if comment.isascii():  # counted by bytes.translate, several times faster than a loop over characters
+        raw = comment.encode()
+        n_letters = len(raw) - len(raw.translate(None, _ASCII_LETTERS))
+        n_upper = len(raw) - len(raw.translate(None, _ASCII_UPPERCASE))
+        n_digits = len(raw) - len(raw.translate(None, _ASCII_DIGITS))
+    else:
+        letters = [ch for ch in comment if ch.isalpha()]
+        n_letters, n_upper = len(letters), sum(ch.isupper() for ch in letters)
+        n_digits = None  # \d also matches other scripts' digits: run the patterns
+    upper_ratio = n_upper / n_letters if n_letters else 0.0
     email_domain = email.rsplit("@", 1)[-1] if "@" in email else ""
 
     signals: dict[str, float] = {
         "links": math.log1p(len(links)),
         "distinct_domains": math.log1p(len(domains)),
         "length": math.log1p(len(comment)) / 10,
-        "uppercase_ratio": upper_ratio if len(letters) >= 8 else 0.0,
+        "uppercase_ratio": upper_ratio if n_letters >= 8 else 0.0,
         "repeated_chars": min(len(_REPEATED_CHAR.findall(comment)), 5) / 5,
-        "phone_numbers": min(len(_PHONE.findall(comment)), 3) / 3,
-        "money_amounts": min(len(_MONEY.findall(comment)), 3) / 3,
+        # A phone number has at least ten digits, an amount at least one.
+        "phone_numbers": min(len(_PHONE.findall(comment)), 3) / 3 if n_digits is None or n_digits >= 10 else 0.0,
+        "money_amounts": _count(_MONEY_OR_NUMBER, comment, 3) / 3 if n_digits is None or n_digits else 0.0,
         "exclamations": min(comment.count("!"), 10) / 10,
     }
     if _has_mixed_script_word(comment) or _has_mixed_script_word(name):
         signals["mixed_scripts"] = 1.0
-    if links_in(name) or "@" in name:
+    if "@" in name or links_in(name):
         signals["name_has_link"] = 1.0
     if _name_looks_commercial(name):
         signals["name_looks_like_keywords"] = 1.0

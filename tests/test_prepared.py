@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from model import PreparedText, load_training_data, prepare
-from model.features import ColumnMask
+from model.features import _WORD_TOKEN, ColumnMask, _ContentWords, content_words
+from model.lexicon import _MATCHERS, lexicon_counts
 from model.normalize import normalize_text
 from model.signals import domain_of, links_in
 from tests.conftest import TRAINING_DATA
@@ -88,3 +89,24 @@ def test_score_many_is_score_prepared(loaded, sample):
     by_fields = loaded.model.score_many(fields)
     by_prepared = loaded.model.score_prepared([prepare(f) for f in fields])
     assert by_fields == by_prepared
+
+
+def test_word_list_counts_equal_the_list_patterns(sample):
+    # The counts come from a per-word lookup plus a search for phrases; the patterns are the definition.
+    texts = [normalize_text(f["comment"]) for f in sample] + [
+        "shut up you idiots, go to hell", "camel jockeys and fuckfuck dumbass retarded", "shut upper idiot1 idiot_x"]
+    for text in texts:
+        expected = {name: n for name, matcher in _MATCHERS.items() if (n := len(matcher.findall(text)))}
+        assert lexicon_counts(text) == expected, text
+
+
+def test_character_ngrams_are_credited_to_the_words_containing_them(sample):
+    for f in sample:
+        normalized = normalize_text(f["comment"])
+        words = _ContentWords(normalized)
+        ordered = list(dict.fromkeys(t for t in _WORD_TOKEN.findall(normalized)
+                                     if t in content_words(normalized)))
+        # What a character n-gram is stripped to: up to five characters of one word (char_wb never spans two).
+        grams = {word[i:i + n] for word in normalized.split() for n in (1, 3, 5) for i in range(len(word))}
+        for gram in grams:
+            assert words.containing(gram) == [t for t in ordered if gram in t], (normalized, gram)
