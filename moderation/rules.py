@@ -123,19 +123,23 @@ def _author_matches(entry: RuleEntry, email: str, ip: str) -> bool:
     return address.version == network.version and address in network
 
 
-@functools.lru_cache(maxsize=4096)
-def _shingles(text: str) -> frozenset[str]:
-    # Cached: every comment is compared with the same recent spam, whose shingles need computing once.
-    # Spam campaigns vary amounts, phone numbers and links; digits and links are alike here.
-    words = [_DIGITS.sub("0", w) for w in _WORDS.findall(normalize_text(text))]
+def shingles(normalized: str) -> frozenset[str]:
+    """The word 3-grams of a normalised text; spam campaigns vary amounts, phone numbers and links, so digits
+    are alike here (and links are one token already)."""
+    words = [_DIGITS.sub("0", w) for w in _WORDS.findall(normalized)]
     if len(words) < 3:
         return frozenset({" ".join(words)})
     return frozenset(" ".join(words[i:i + 3]) for i in range(len(words) - 2))
 
 
-def similarity(a: str, b: str) -> float:
-    """Jaccard similarity of word 3-gram sets: 1 for the same text, near 0 for unrelated ones."""
-    first, second = _shingles(a), _shingles(b)
+@functools.lru_cache(maxsize=4096)
+def _spam_shingles(text: str) -> frozenset[str]:
+    # Cached: every comment is compared with the same recent spam, whose shingles need computing once.
+    return shingles(normalize_text(text))
+
+
+def similarity(first: frozenset[str], second: frozenset[str]) -> float:
+    """Jaccard similarity of two shingle sets: 1 for the same text, near 0 for unrelated ones."""
     return len(first & second) / len(first | second) if first and second else 0.0
 
 
@@ -184,10 +188,11 @@ def evaluate(rules: CompiledRules, prepared: PreparedComment, history: History |
         if history.duplicate_of:
             fire(ReasonCode.DUPLICATE, "The same text from the same author was posted moments ago.",
                  duplicate_of=history.duplicate_of)
+        own = shingles(prepared.text.normalized) if rules.recent_spam else frozenset()
         for spam in rules.recent_spam:
             if spam.email == comment.email:
                 continue
-            score = similarity(comment.comment, spam.comment)
+            score = similarity(own, _spam_shingles(spam.comment))
             if score >= settings.near_duplicate_similarity:
                 fire(ReasonCode.NEAR_DUPLICATE_SPAM, f"Nearly the same as spam rejected recently ({score:.0%} alike).",
                      similar_to=spam.id, similarity=round(score, 3), label=Label.SPAM)
