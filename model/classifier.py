@@ -197,8 +197,10 @@ class ModerationModel:
             groups: Sequence[str] | None = None) -> ModerationModel:
         """Fit shared features, one calibrated head per label and a category head on toxic examples.
 
-        Each head's regularisation is chosen on out-of-fold predictions; those predictions, calibrated,
-        are kept in out_of_fold_probabilities for choosing thresholds.
+        A label of -1 means the example says nothing about that label (a site's "not spam" report says nothing
+        about toxicity): that head does not see the example. Each head's regularisation is chosen on out-of-fold
+        predictions; those predictions, calibrated, are kept in out_of_fold_probabilities (NaN where the label
+        is unknown) for choosing thresholds.
         """
         items = [prepare(e) for e in examples]  # normalised once for fitting and transforming
         features = CommentFeatures().fit(items)
@@ -206,16 +208,20 @@ class ModerationModel:
         ignored = ignored_columns(features)
         heads, out_of_fold, chosen_c = {}, {}, {}
         for label in LABELS:
-            inputs = ColumnMask(ignored[label]).transform(matrix)
-            if len(set(labels[label].tolist())) < 2:
-                heads[label] = ConstantHead().fit(inputs, labels[label])
-                out_of_fold[label] = heads[label].predict_proba(inputs)[:, 1]
+            known = np.flatnonzero(labels[label] >= 0)
+            inputs = ColumnMask(ignored[label]).transform(matrix)[known]
+            y = labels[label][known]
+            weights = None if sample_weight is None else sample_weight[known]
+            out_of_fold[label] = np.full(len(examples), np.nan)
+            if len(set(y.tolist())) < 2:
+                heads[label] = ConstantHead().fit(inputs, y)
+                out_of_fold[label][known] = heads[label].predict_proba(inputs)[:, 1]
                 continue
-            cv = _calibration_folds(groups, labels[label])
-            chosen_c[label], decision = _choose_c(inputs, labels[label], cv, sample_weight)
+            cv = _calibration_folds(None if groups is None else [groups[i] for i in known], y)
+            chosen_c[label], decision = _choose_c(inputs, y, cv, weights)
             heads[label] = CalibratedLinearHead(chosen_c[label], cv).fit(
-                inputs, labels[label], sample_weight=sample_weight, out_of_fold_decisions=decision)
-            out_of_fold[label] = heads[label].calibrator_.predict(decision)
+                inputs, y, sample_weight=weights, out_of_fold_decisions=decision)
+            out_of_fold[label][known] = heads[label].calibrator_.predict(decision)
         toxic_rows = [i for i, cat in enumerate(categories) if cat]
         category_head = None
         if len({categories[i] for i in toxic_rows}) >= 2:

@@ -15,14 +15,14 @@ REQUIRED_KEYS = {"comment", "name", "email", "url", "spam", "toxic", "category",
 
 @dataclass(frozen=True)
 class Example:
-    """One labelled comment."""
+    """One labelled comment; spam or toxic is None where the example says nothing about it."""
 
     comment: str
     name: str = ""
     email: str = ""
     url: str = ""
-    spam: int = 0
-    toxic: int = 0
+    spam: int | None = 0
+    toxic: int | None = 0
     category: str | None = None
     weight: float = 1.0
     source: str = "training_data"

@@ -31,9 +31,9 @@ class TrainingResult:
 
 
 def label_vector(examples: Sequence[Example], label: str) -> np.ndarray:
-    """0/1 targets for one label."""
+    """0/1 targets for one label; -1 where an example says nothing about it."""
     attribute = "spam" if label == "spam" else "toxic"
-    return np.array([getattr(e, attribute) for e in examples], dtype=int)
+    return np.array([-1 if getattr(e, attribute) is None else getattr(e, attribute) for e in examples], dtype=int)
 
 
 def _metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
@@ -92,6 +92,7 @@ def train_model(examples: Sequence[Example], *, seed: int = 0) -> TrainingResult
     thresholds, out_of_fold = {}, {}
     for label in LABELS:
         y, p = label_vector(examples, label), model.out_of_fold_probabilities[label][original]
+        y, p = y[y >= 0], p[y >= 0]
         hold = threshold_for_precision(y, p, HOLD_PRECISION, MIN_HOLD_AT)
         reject = threshold_for_precision(y, p, REJECT_PRECISION, hold)
         thresholds[label] = {"hold_at": hold, "reject_at": max(reject, hold),

@@ -10,9 +10,10 @@ from model import ModelLoadError, ModelStore
 from moderation import settings as settings_module
 from moderation.importing import ImportFailed, read_labelled_file
 from moderation.instance import private_folder
-from moderation.keys import MODERATOR, SITE, load_or_create_instance_keys
+from moderation.keys import MODERATOR, SITE, create_key, legacy_keys_file, list_keys, revoke_key
 from moderation.retraining import train_new_version
 from moderation.reviewing import import_labels
+from moderation.schemas import isoformat
 from moderation.store import Database, SchemaOutdated, StoreUnavailable
 
 CLI_ACTOR = "cli"
@@ -55,20 +56,56 @@ def cmd_import(args: argparse.Namespace, settings: dict) -> int:
     return 0
 
 
+def _first_keys(database: Database) -> None:
+    """Keys for an instance that has none: those an earlier release kept in plain text move into the database
+    (hashed); otherwise a site key and a moderator key are created and shown, once."""
+    if any(info.revoked_at is None for info in list_keys(database)):
+        return
+    legacy = legacy_keys_file(settings_module.instance_path())
+    if legacy.exists():
+        stored = json.loads(legacy.read_text())
+        for role in (SITE, MODERATOR):
+            for secret in stored.get(role, []):
+                create_key(database, role, CLI_ACTOR, name=f"from {legacy.name}", secret=secret)
+        legacy.unlink()
+        print(f"Moved the keys of {legacy} into the database, stored hashed, and removed the file.")
+        return
+    print("No API keys yet. Created these two; they are shown this once and stored only as hashes:")
+    for role in (SITE, MODERATOR):
+        secret, info = create_key(database, role, CLI_ACTOR, name="first key")
+        print(f"  {role} key ({info.id}): {secret}")
+    print("Manage keys with `moderation keys create|list|revoke`.")
+
+
+def cmd_keys(args: argparse.Namespace, settings: dict) -> int:
+    """Manage API keys: `create` (shows the new key once), `list` (never shows secrets), `revoke ID`."""
+    database = _database(settings)
+    if args.action == "create":
+        secret, info = create_key(database, args.role, CLI_ACTOR, name=args.name, akismet=args.akismet)
+        print(f"Created {info.role} key {info.id}{' (Akismet endpoints only)' if info.akismet_only else ''}. "
+              "It is shown this once and stored only as a hash:", file=sys.stderr)
+        print(secret)
+    elif args.action == "list":
+        for info in list_keys(database):
+            state = f"revoked {isoformat(info.revoked_at)}" if info.revoked_at else "active"
+            kind = " akismet" if info.akismet_only else ""
+            print(f"{info.id}\t{info.role}{kind}\t{state}\tcreated {isoformat(info.created_at)} by "
+                  f"{info.created_by}\t{info.name}")
+    elif not revoke_key(database, args.id, CLI_ACTOR):
+        print(f"moderation: no active key has the id {args.id!r}", file=sys.stderr)
+        return 2
+    else:
+        print(f"Revoked {args.id}; every worker stops accepting it within seconds.")
+    return 0
+
+
 def cmd_init(args: argparse.Namespace, settings: dict) -> int:
     """Prepare an instance: migrate the database, keys (if none are configured) and a model (if none is active,
     or the active one no longer loads)."""
-    instance = settings_module.instance_path()
     cmd_db(argparse.Namespace(action="upgrade"), settings)
     database = _database(settings)
     if not settings["SITE_KEYS"] and not settings["MODERATOR_KEYS"]:
-        keys, created = load_or_create_instance_keys(instance)
-        if created:
-            print(f"Generated API keys (kept in {instance / 'keys.json'}):")
-            print(f"  site key:      {keys[SITE][0]}")
-            print(f"  moderator key: {keys[MODERATOR][0]}")
-        else:
-            print(f"Using the API keys in {instance / 'keys.json'}.")
+        _first_keys(database)
     models = ModelStore(settings["MODEL_DIR"])
     if models.active_version() is None:
         print("No model yet: training the default model from training_data/ ...")
@@ -101,6 +138,17 @@ def build_parser() -> argparse.ArgumentParser:
     importer.set_defaults(handler=cmd_import)
     init = commands.add_parser("init", help=cmd_init.__doc__)
     init.set_defaults(handler=cmd_init)
+    keys = commands.add_parser("keys", help=cmd_keys.__doc__)
+    key_actions = keys.add_subparsers(dest="action", required=True)
+    create = key_actions.add_parser("create", help="create a key and show it once")
+    create.add_argument("--role", choices=(SITE, MODERATOR), required=True)
+    create.add_argument("--name", default="", help="what the key is for, e.g. the site's name")
+    create.add_argument("--akismet", action="store_true",
+                        help="a 12-hex-character site key that Akismet's settings screen accepts (Akismet only)")
+    key_actions.add_parser("list", help="every key, without secrets")
+    revoke = key_actions.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("id")
+    keys.set_defaults(handler=cmd_keys)
     db = commands.add_parser("db", help=cmd_db.__doc__)
     db.add_argument("action", choices=("upgrade", "current"))
     db.set_defaults(handler=cmd_db)

@@ -27,14 +27,14 @@ def write_private(path: Path, data: bytes) -> None:
     os.replace(partial, path)
 
 
-def secret_key(instance: str | os.PathLike, environ=os.environ) -> bytes:
+def secret_key(instance: str | os.PathLike, environ=os.environ) -> str:
     """The instance's secret: signs sessions and model manifests and salts hashed addresses.
 
     From MODERATION_SECRET_KEY when set (every replica of a deployment must share it), otherwise kept in
     instance/secret.key (0600), generated on first use.
     """
     if environ.get(SECRET_VARIABLE):
-        return environ[SECRET_VARIABLE].encode()
+        return environ[SECRET_VARIABLE]
     path = private_folder(instance) / SECRET_FILE
     if not path.exists():
         try:
@@ -44,4 +44,4 @@ def secret_key(instance: str | os.PathLike, environ=os.environ) -> bytes:
         else:
             with os.fdopen(descriptor, "w") as handle:
                 handle.write(secrets.token_urlsafe(48))
-    return path.read_bytes().strip()
+    return path.read_text().strip()

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from model import LoadedModel, prepare
 from moderation.active_model import ActiveModel
+from moderation.limits import RateLimiter
 from moderation.policy import Decision, Forced, decide, lenient, resolve_thresholds
 from moderation.prepared import PreparedComment
 from moderation.rules import CompiledRules, History, RulesCache, evaluate
@@ -50,8 +51,9 @@ class Moderator:
     and runs the pass: moderate() takes one snapshot of each, save() writes the result in one transaction."""
 
     def __init__(self, database: Database, active_model: ActiveModel, rules_ttl: float = 2.0,
-                 overrides: Mapping[str, Mapping[str, float]] | None = None):
+                 overrides: Mapping[str, Mapping[str, float]] | None = None, limiter: RateLimiter | None = None):
         self.database = database
+        self.limiter = limiter
         self.active_model = active_model
         self.rules = RulesCache(self._load_rules, ttl=rules_ttl)
         self.overrides = overrides or {}
@@ -71,7 +73,10 @@ class Moderator:
         return loaded
 
     def moderate(self, prepared: PreparedComment, forced: Forced | None = None) -> Decision:
-        """Decide a comment that will be stored, with the commenter's history."""
+        """Decide a comment that will be stored, with the commenter's history; RateLimited when the commenter's
+        address or email is over its limit."""
+        if self.limiter is not None:
+            self.limiter.check_comment(prepared.comment.ip, prepared.comment.email)
         rules, model = self.rules.current(), self.model()
         with self.database.reading() as connection:
             history = comments_repo.history(connection, prepared, rules.settings)

@@ -644,6 +644,19 @@ class Stats:
 
 
 @dataclass(frozen=True)
+class KeyInfo:
+    """An API key as `moderation keys list` shows it: never its secret."""
+
+    id: str
+    role: Literal["site", "moderator"]
+    name: str
+    akismet_only: bool
+    created_at: Timestamp
+    created_by: str
+    revoked_at: Timestamp | None
+
+
+@dataclass(frozen=True)
 class Health:
     """The process is alive."""
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from moderation.keys import split_keys
+from moderation.limits import DEFAULT_LIMITS, parse_limits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,6 +42,9 @@ def defaults(instance: Path) -> dict[str, Any]:
         "WEBHOOK_SECRET": "",
         # Whether this process runs the jobs it queues (training); off where a separate worker runs them.
         "RUN_JOBS": True,
+        "REDIS_URL": "",
+        "RATE_LIMITS": dict(DEFAULT_LIMITS),
+        "TRUSTED_PROXIES": 0,
     }
 
 
@@ -69,7 +73,7 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     settings = defaults(instance_path(environ))
     simple = {"DATABASE_URL": "DATABASE_URL", "MODERATION_MODEL_DIR": "MODEL_DIR",
               "MODERATION_TRAINING_DATA": "TRAINING_DATA_DIR", "MODERATION_WEBHOOK_URL": "WEBHOOK_URL",
-              "MODERATION_WEBHOOK_SECRET": "WEBHOOK_SECRET"}
+              "MODERATION_WEBHOOK_SECRET": "WEBHOOK_SECRET", "REDIS_URL": "REDIS_URL"}
     for variable, key in simple.items():
         if environ.get(variable):
             settings[key] = environ[variable]
@@ -83,6 +87,7 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "MODERATION_MODEL_CHECK_SECONDS": ("MODEL_CHECK_SECONDS", float, 0.1, 3600),
         "MODERATION_LABEL_WEIGHT": ("LABEL_WEIGHT", float, 0.1, 1000),
         "MODERATION_PROMOTION_TOLERANCE": ("PROMOTION_TOLERANCE", float, 0.0, 0.5),
+        "MODERATION_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int, 0, 10),
     }
     for variable, (key, kind, low, high) in numbers.items():
         if environ.get(variable):
@@ -96,6 +101,15 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
             if environ.get(variable):
                 thresholds.setdefault(label, {})[action] = _number(environ, variable, float, 0.0, 1.0)
     settings["THRESHOLDS"] = thresholds
+    for name in DEFAULT_LIMITS:
+        variable = f"MODERATION_RATE_LIMIT_{name.upper()}"
+        if variable in environ:
+            try:
+                parse_limits(environ[variable])
+            except ValueError:
+                raise SettingsError(f"{variable}={environ[variable]!r} is not a list of limits such as "
+                                    "'10/minute;100/hour' (empty turns it off)") from None
+            settings["RATE_LIMITS"][name] = environ[variable]
     if settings["WEBHOOK_URL"] and not settings["WEBHOOK_SECRET"]:
         raise SettingsError("MODERATION_WEBHOOK_URL needs MODERATION_WEBHOOK_SECRET to sign its deliveries")
     return settings

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from moderation import settings
 from moderation.instance import private_folder, secret_key
@@ -21,6 +22,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(settings.defaults(settings.instance_path()))
         app.config.from_mapping(test_config)
     app.json.sort_keys = False
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind that many reverse proxies, the client's address and scheme come from their X-Forwarded-* headers.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     private_folder(app.instance_path)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(app.instance_path)

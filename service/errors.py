@@ -90,7 +90,8 @@ def _model_unavailable(error: ModelUnavailable) -> Response:
 
 
 def _rate_limited(error: RateLimited) -> Response:
-    return problem(429, "Too Many Requests", str(error), slug="flood", headers={"Retry-After": str(error.retry_after)})
+    return problem(429, "Too Many Requests", str(error), slug="rate-limited",
+                   headers={"Retry-After": str(error.retry_after)})
 
 
 def register_error_handlers(app: Flask) -> None:

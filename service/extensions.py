@@ -9,7 +9,8 @@ from flask import Flask, current_app
 from model import ModelStore
 from moderation.active_model import ActiveModel
 from moderation.jobs import JobRunner
-from moderation.keys import MODERATOR, SITE, KeyRing, load_or_create_instance_keys
+from moderation.keys import KeyRing, stored_keys
+from moderation.limits import RateLimiter, make_limiter
 from moderation.moderate import Moderator
 from moderation.store import Database, StoreUnavailable
 from moderation.validation import ValidationSettings
@@ -18,14 +19,13 @@ from moderation.webhooks import WebhookSender
 log = logging.getLogger(__name__)
 
 
-def _keyring(app: Flask) -> KeyRing:
-    site, moderator = app.config["SITE_KEYS"], app.config["MODERATOR_KEYS"]
-    if not site and not moderator and not app.testing:
-        keys, _ = load_or_create_instance_keys(app.instance_path)
-        site, moderator = keys.get(SITE, []), keys.get(MODERATOR, [])
-    ring = KeyRing(site, moderator)
-    if not ring:
-        raise RuntimeError("No API keys are configured: set MODERATION_SITE_KEYS and MODERATION_MODERATOR_KEYS.")
+def _keyring(app: Flask, database: Database) -> KeyRing:
+    ring = KeyRing(app.config["SITE_KEYS"], app.config["MODERATOR_KEYS"], load=stored_keys(database),
+                   ttl=app.config["MODEL_CHECK_SECONDS"])
+    if not ring and database.ping():
+        # Nothing runs open by accident.
+        raise RuntimeError("No API keys: create them with `moderation keys create --role site` (and --role "
+                           "moderator), or set MODERATION_SITE_KEYS and MODERATION_MODERATOR_KEYS.")
     return ring
 
 
@@ -47,12 +47,15 @@ def init_app(app: Flask) -> None:
     active.load()
     app.extensions["moderation.database"] = database
     app.extensions["moderation.model"] = active
-    app.extensions["moderation.keys"] = _keyring(app)
+    app.extensions["moderation.keys"] = _keyring(app, database)
+    limiter = make_limiter(database, app.config["REDIS_URL"], app.config["RATE_LIMITS"],
+                           salt=app.config["SECRET_KEY"].encode())
+    app.extensions["moderation.limits"] = limiter
     app.extensions["moderation.validation"] = ValidationSettings(
         max_comment_length=app.config["MAX_COMMENT_LENGTH"], check_deliverability=app.config["CHECK_DELIVERABILITY"])
     app.extensions["moderation.jobs"] = JobRunner(app.config, database)
     app.extensions["moderation.moderator"] = Moderator(database, active, rules_ttl=app.config["MODEL_CHECK_SECONDS"],
-                                                       overrides=app.config["THRESHOLDS"])
+                                                       overrides=app.config["THRESHOLDS"], limiter=limiter)
     app.extensions["moderation.webhooks"] = (
         WebhookSender(app.config["WEBHOOK_URL"], app.config["WEBHOOK_SECRET"]) if app.config["WEBHOOK_URL"]
         else NoWebhooks()
@@ -74,6 +77,11 @@ def database() -> Database:
 def active_model() -> ActiveModel:
     """The holder of the serving model."""
     return current_app.extensions["moderation.model"]
+
+
+def limiter() -> RateLimiter:
+    """The rate limits."""
+    return current_app.extensions["moderation.limits"]
 
 
 def moderator() -> Moderator:

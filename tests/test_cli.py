@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from sqlalchemy import text
 
 from model import ModelStore
 from moderation.cli import main
+from moderation.keys import KeyRing, stored_keys
 from moderation.retraining import labelled_examples
 from moderation.store import Database
 
@@ -37,17 +40,57 @@ def test_train_stores_and_activates_the_first_version(instance, small_data_dir, 
     assert len(store.versions()) == 3
 
 
-def test_init_generates_keys_once_and_trains(instance, small_data_dir, monkeypatch, capsys):
+def _database(instance) -> Database:
+    return Database(f"sqlite:///{instance / 'moderation.db'}")
+
+
+def test_init_creates_keys_once_shows_them_once_and_stores_only_hashes(instance, small_data_dir, monkeypatch,
+                                                                        capsys):
     monkeypatch.setenv("MODERATION_TRAINING_DATA", str(small_data_dir))
     assert main(["init"]) == 0
     out = capsys.readouterr().out
-    keys = json.loads((instance / "keys.json").read_text())
-    assert keys["site"][0] in out and keys["moderator"][0] in out
-    assert (instance / "keys.json").stat().st_mode & 0o077 == 0, "the keys file is private"
+    secrets = dict(re.findall(r"(site|moderator) key \(\S+\): (\S+)", out))
+    assert set(secrets) == {"site", "moderator"}
+    ring = KeyRing([], [], load=stored_keys(_database(instance)))
+    assert {ring.authenticate(secret).role for secret in secrets.values()} == {"site", "moderator"}
+    with _database(instance).reading() as connection:
+        stored = " ".join(str(value) for row in connection.execute(text("SELECT * FROM api_keys")) for value in row)
+    assert not any(secret in stored for secret in secrets.values()), "only digests are stored"
+    assert not (instance / "keys.json").exists()
     assert ModelStore(instance / "models").active_version()
     assert main(["init"]) == 0
-    assert keys["site"][0] not in capsys.readouterr().out
-    assert json.loads((instance / "keys.json").read_text()) == keys
+    assert not any(secret in capsys.readouterr().out for secret in secrets.values())
+    assert (instance / "moderation.db").stat().st_mode & 0o077 == 0, "the database is private"
+    assert instance.stat().st_mode & 0o077 == 0, "the instance folder is private"
+
+
+def test_init_moves_an_earlier_releases_plain_keys_into_the_database(instance, small_data_dir, monkeypatch, capsys):
+    monkeypatch.setenv("MODERATION_TRAINING_DATA", str(small_data_dir))
+    (instance / "keys.json").write_text(json.dumps({"site": ["old-site-key"], "moderator": ["old-moderator-key"]}))
+    assert main(["init"]) == 0
+    assert "old-site-key" not in capsys.readouterr().out
+    assert not (instance / "keys.json").exists()
+    ring = KeyRing([], [], load=stored_keys(_database(instance)))
+    assert ring.authenticate("old-site-key").role == "site"
+    assert ring.authenticate("old-moderator-key").role == "moderator"
+
+
+def test_keys_create_list_and_revoke(instance, capsys):
+    assert main(["keys", "create", "--role", "site", "--name", "the daily"]) == 0
+    site = capsys.readouterr().out.strip()
+    assert main(["keys", "create", "--role", "site", "--akismet"]) == 0
+    akismet = capsys.readouterr().out.strip()
+    assert re.fullmatch(r"[0-9a-f]{12}", akismet) and len(site) >= 40
+    assert main(["keys", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert site not in listing and akismet not in listing
+    ring = KeyRing([], [], load=stored_keys(_database(instance)), ttl=0)
+    site_key, akismet_key = ring.authenticate(site), ring.authenticate(akismet)
+    assert site_key.id in listing and "the daily" in listing and akismet_key.akismet_only
+    assert main(["keys", "revoke", site_key.id]) == 0
+    assert ring.authenticate(site) is None and ring.authenticate(akismet) is not None
+    assert main(["keys", "revoke", site_key.id]) == 2
+    assert "revoked" in (main(["keys", "list"]) == 0 and capsys.readouterr().out)
 
 
 def test_init_replaces_an_active_model_that_no_longer_loads(instance, small_data_dir, monkeypatch, capsys):

@@ -77,17 +77,22 @@ comment_reasons = Table(
 labels = Table(
     "labels", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("comment_id", String(32), nullable=True, unique=True),
+    # The stored comment a label is about, if any (a moderator's label and sites' reports may share one).
+    Column("comment_id", String(32), nullable=True, index=True),
     Column("name", String(100), nullable=False, default=""),
     Column("email", String(320), nullable=False, default=""),
     Column("url", String(2048), nullable=False, default=""),
     Column("comment", Text, nullable=False),
-    Column("spam", Boolean, nullable=False),
-    Column("toxic", Boolean, nullable=False),
+    # None: the label says nothing about it (a "not spam" report says nothing about toxicity).
+    Column("spam", Boolean, nullable=True),
+    Column("toxic", Boolean, nullable=True),
     Column("category", String(20), nullable=True),
+    # moderator, report or import: who vouches for it, which decides its precedence and weight in training.
+    Column("provenance", String(10), nullable=False, index=True, server_default="moderator"),
+    # The channel it came through: review, feedback, akismet, perspective, import.
     Column("source", String(20), nullable=False, index=True),
     # Held out of training for ever and used to judge new models (decided by a hash of the text).
-    Column("evaluation", Boolean, nullable=False, default=False, index=True),
+    Column("evaluation", Boolean, nullable=False, default=False, index=True, server_default=false()),
     Column("created_by", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
@@ -135,4 +140,26 @@ rule_settings = Table(
     Column("values", JSON, nullable=False),
     Column("updated_by", String(64), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Keys made with `moderation keys create`; the secret itself is never stored, only its SHA-256.
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("role", String(20), nullable=False),
+    Column("name", String(100), nullable=False, default=""),
+    Column("secret_sha256", String(64), nullable=False, unique=True),
+    # Akismet's 12-hex-character keys are short: they open the Akismet endpoints only.
+    Column("akismet_only", Boolean, nullable=False, default=False, server_default=false()),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# Fixed-window counters of the rate limits when no Redis is configured; expires_at is a unix time.
+rate_counters = Table(
+    "rate_counters", metadata,
+    Column("key", String(300), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("expires_at", Float, nullable=False, index=True),
 )

@@ -96,10 +96,12 @@ def _text(body: str, headers: dict[str, str] | None = None) -> Response:
     return Response(body, mimetype="text/plain", headers=headers)
 
 
-def api_key(request: AkismetRequest) -> ApiKey:
-    """The caller's key from `api_key` (or `key`); Invalid if it is not one of ours."""
+def api_key(request: AkismetRequest, verifying: bool = False) -> ApiKey:
+    """The caller's key: `api_key` (or `key`), except for verify-key, which checks `key` (the plugin also sends
+    the key saved before as `api_key` while a site changes keys); Invalid if it is not one of ours."""
+    token = (request.key or request.api_key) if verifying else (request.api_key or request.key)
     try:
-        return authenticate(request.api_key or request.key or None, SITE)
+        return authenticate(token or None, SITE, akismet=True)
     except ApiError:
         raise Invalid("The API key is not a site or moderator key of this service.") from None
 
@@ -158,7 +160,7 @@ def submitted_labels(spam: bool, stored: StoredComment | None) -> Labels:
 @operation(key=None, body=AkismetRequest, form=True, text=True, responses={200: KeyVerdict}, tags=["akismet"])
 def verify_key(body: AkismetRequest):
     """`valid` for a site or moderator key, `invalid` otherwise (text/plain)."""
-    api_key(body)
+    api_key(body, verifying=True)
     return _text("valid")
 
 

@@ -1,0 +1,148 @@
+"""Rate limits: requests per key, comments per commenter address and email, reports per key, and failed
+authentications per client address.
+
+The `limits` library counts in fixed windows. Its counters live in Redis when REDIS_URL is set, otherwise in the
+database (DatabaseStorage below), so they hold across every worker and replica either way. Addresses and emails
+are counted under a keyed hash, so the counters hold no personal data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import math
+import time
+from collections.abc import Mapping
+
+from limits import RateLimitItem, parse_many
+from limits.storage import Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+from sqlalchemy import case, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from moderation.rules import RateLimited
+from moderation.store import Database, StoreUnavailable
+from moderation.store.tables import rate_counters
+
+# What each limit counts, and the setting (MODERATION_RATE_LIMIT_<NAME>) that sets it.
+KEY, COMMENT_IP, COMMENT_EMAIL, REPORTS, AUTH_FAILURES = "key", "ip", "email", "reports", "auth_failures"
+DEFAULT_LIMITS = {
+    KEY: "1200/minute",
+    COMMENT_IP: "10/minute;100/hour",
+    COMMENT_EMAIL: "10/minute;100/hour",
+    REPORTS: "60/minute;1000/day",
+    AUTH_FAILURES: "30/minute",
+}
+_WHAT = {KEY: "requests with this key", COMMENT_IP: "comments from this address",
+         COMMENT_EMAIL: "comments from this email address", REPORTS: "reports with this key",
+         AUTH_FAILURES: "failed authentications from this address"}
+_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+_PURGE_EVERY = 1000
+
+
+def parse_limits(value: str) -> list[RateLimitItem]:
+    """Limits written as "10/minute;100/hour" ("" for none); ValueError if unreadable."""
+    return parse_many(value) if value.strip() else []
+
+
+class DatabaseStorage(Storage):
+    """The `limits` storage for deployments without Redis: one row per counter in rate_counters."""
+
+    STORAGE_SCHEME = None
+
+    def __init__(self, database: Database):
+        super().__init__()
+        self.database = database
+        self._insert = _INSERTS[database.engine.dialect.name]
+        self._calls = itertools.count(1)
+
+    @property
+    def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
+        return SQLAlchemyError, StoreUnavailable
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        """Add amount to the counter, starting a new window when the old one has expired."""
+        now = time.time()
+        expired = rate_counters.c.expires_at <= now
+        statement = self._insert(rate_counters).values(key=key, count=amount, expires_at=now + expiry)
+        statement = statement.on_conflict_do_update(index_elements=["key"], set_={
+            "count": case((expired, amount), else_=rate_counters.c.count + amount),
+            "expires_at": case((expired, now + expiry), else_=rate_counters.c.expires_at),
+        }).returning(rate_counters.c.count)
+        with self.database.transaction() as connection:
+            count = connection.execute(statement).scalar_one()
+            if next(self._calls) % _PURGE_EVERY == 0:
+                connection.execute(delete(rate_counters).where(rate_counters.c.expires_at < now))
+        return count
+
+    def _row(self, key: str):
+        with self.database.reading() as connection:
+            return connection.execute(select(rate_counters.c.count, rate_counters.c.expires_at)
+                                      .where(rate_counters.c.key == key)).first()
+
+    def get(self, key: str) -> int:
+        """The counter's value in its current window."""
+        row = self._row(key)
+        return row.count if row and row.expires_at > time.time() else 0
+
+    def get_expiry(self, key: str) -> float:
+        """When the current window ends (unix time)."""
+        row = self._row(key)
+        return row.expires_at if row and row.expires_at > time.time() else time.time()
+
+    def check(self) -> bool:
+        """Whether the database answers."""
+        return self.database.ping()
+
+    def reset(self) -> int | None:
+        """Forget every counter."""
+        with self.database.transaction() as connection:
+            return connection.execute(delete(rate_counters)).rowcount
+
+    def clear(self, key: str) -> None:
+        """Forget one counter."""
+        with self.database.transaction() as connection:
+            connection.execute(delete(rate_counters).where(rate_counters.c.key == key))
+
+
+class RateLimiter:
+    """Applies the configured limits; a hit beyond one raises RateLimited with the seconds to wait."""
+
+    def __init__(self, storage: Storage, limits: Mapping[str, str], salt: bytes):
+        self.storage = storage
+        self.strategy = FixedWindowRateLimiter(storage)
+        self.limits = {name: parse_limits(limits.get(name, default)) for name, default in DEFAULT_LIMITS.items()}
+        self.salt = salt
+
+    def _identifier(self, name: str, value: str) -> str:
+        if name in (COMMENT_IP, COMMENT_EMAIL, AUTH_FAILURES):
+            return hmac.new(self.salt, value.lower().encode(), hashlib.sha256).hexdigest()[:32]
+        return value
+
+    def hit(self, name: str, value: str) -> None:
+        """Count one request against every limit of kind name for value; RateLimited if one is exceeded."""
+        if not value:
+            return
+        identifier = self._identifier(name, value)
+        for item in self.limits[name]:
+            if not self.strategy.hit(item, name, identifier):
+                reset = self.strategy.get_window_stats(item, name, identifier).reset_time
+                raise RateLimited(max(1, math.ceil(reset - time.time())),
+                                  f"Too many {_WHAT[name]}: at most {item.amount} per {_per(item)}.")
+
+    def check_comment(self, ip: str, email: str) -> None:
+        """The limits on submitting a comment: per commenter address and per email (the key counted already)."""
+        self.hit(COMMENT_IP, ip)
+        self.hit(COMMENT_EMAIL, email)
+
+
+def _per(item: RateLimitItem) -> str:
+    return f"{item.multiples} {item.GRANULARITY.name}s" if item.multiples > 1 else item.GRANULARITY.name
+
+
+def make_limiter(database: Database, redis_url: str, limits: Mapping[str, str], salt: bytes) -> RateLimiter:
+    """The limiter over Redis when redis_url is set, otherwise over the database."""
+    storage = storage_from_string(redis_url) if redis_url else DatabaseStorage(database)
+    return RateLimiter(storage, limits, salt)
