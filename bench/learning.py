@@ -28,6 +28,7 @@ from bench import datasets
 from bench.accuracy import RESULTS, default_model
 from bench.datasets import Dataset, Item
 from moderation import settings
+from moderation.limits import DEFAULT_LIMITS
 from moderation.retraining import train_new_version
 from moderation.store import Database
 from service import create_app
@@ -79,7 +80,8 @@ def run_once(dataset: Dataset, items: list[Item], test: list[Item], base_setting
         model_dir = Path(tmp) / "models"
         shutil.copytree(base_settings["MODEL_DIR"], model_dir)
         config = {**base_settings, "DATABASE_URL": f"sqlite:///{tmp}/bench.db", "MODEL_DIR": str(model_dir),
-                  "SITE_KEYS": [SITE_KEY], "MODERATOR_KEYS": [KEY], "TESTING": True, "RATE_LIMITS": {}}
+                  "SITE_KEYS": [SITE_KEY], "MODERATOR_KEYS": [KEY], "TESTING": True,
+                  "RATE_LIMITS": {name: "" for name in DEFAULT_LIMITS}}
         Database(config["DATABASE_URL"]).upgrade()
         app = create_app(config)
         client = app.test_client()

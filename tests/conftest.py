@@ -11,6 +11,7 @@ import pytest
 
 from model import ModelStore, load_training_data, train_model
 from moderation.instance import model_signing_key
+from moderation.limits import DEFAULT_LIMITS
 from moderation.retraining import gather
 from moderation.store import Database
 from service import create_app
@@ -18,6 +19,7 @@ from service import create_app
 TRAINING_DATA = Path(__file__).resolve().parent.parent / "training_data"
 SECRET_KEY = "secret-key-for-tests"
 SITE_KEY = "site-key-for-tests"
+NO_RATE_LIMITS = {name: "" for name in DEFAULT_LIMITS}  # an empty limit is off; a missing one is the default
 MODERATOR_KEY = "moderator-key-for-tests"
 
 

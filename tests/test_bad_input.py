@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import MODERATOR_KEY, SITE_KEY
+from tests.conftest import MODERATOR_KEY, NO_RATE_LIMITS, SITE_KEY
 
 SITE = {"Authorization": f"Bearer {SITE_KEY}"}
 MODERATOR = {"Authorization": f"Bearer {MODERATOR_KEY}"}
@@ -26,7 +26,7 @@ def raw_json(client, method, path, text, headers):
 @pytest.fixture
 def app_config(app_config):
     """No rate limits: these tests send many comments from one address."""
-    return {**app_config, "RATE_LIMITS": {}}
+    return {**app_config, "RATE_LIMITS": NO_RATE_LIMITS}
 
 
 def assert_clear_error(response, status=None):

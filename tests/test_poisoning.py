@@ -12,7 +12,7 @@ import itertools
 
 import pytest
 
-from tests.conftest import SITE_KEY
+from tests.conftest import NO_RATE_LIMITS, SITE_KEY
 from tests.test_models_api import start_training
 
 BRANDS = ["Coinbase", "QuickBooks", "Norton", "Cash App", "Expedia", "Binance", "McAfee", "PayPal", "Outlook",
@@ -55,7 +55,7 @@ REPEATS = 3  # each report sent this many times
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "RATE_LIMITS": {}}
+    return {**app_config, "RATE_LIMITS": NO_RATE_LIMITS}
 
 
 def stopped(client, site_headers, comments) -> int:
