@@ -46,9 +46,9 @@ def queue_size(client) -> int:
     [
         ("POST", "/v1/comments", "[" * 100_000 + "]" * 100_000, SITE, 400),
         ("POST", "/v1/comments", '{"a":' * 50_000 + "1" + "}" * 50_000, SITE, 400),
-        ("POST", "/v1/comments", json.dumps({**CIVIL, "comment": "fine \ud800 text"}, ensure_ascii=False), SITE, 400),
-        ("POST", "/v1/comments", json.dumps({**CIVIL, "comment": "fine \\ud800 text"})[:-1] + "}", SITE, 422),
-        ("POST", "/v1/comments", json.dumps({**CIVIL, "name": "\\udfff"}).replace("\\\\", "\\"), SITE, 422),
+        ("POST", "/v1/comments", json.dumps({**CIVIL, "comment": "fine \ud800 text"}, ensure_ascii=False), SITE, 422),
+        ("POST", "/v1/comments", json.dumps({**CIVIL, "comment": "fine \ud800 text"}), SITE, 422),
+        ("POST", "/v1/comments", json.dumps({**CIVIL, "name": "\udfff"}), SITE, 422),
         ("POST", "/v1/comments", json.dumps({**CIVIL, "email": "a" * 100_000 + "@example.org"}), SITE, 422),
         ("POST", "/v1/rules/entries", json.dumps({"kind": ["word"], "value": "x"}), MODERATOR, 422),
         ("POST", "/v1/rules/entries", json.dumps({"kind": {"a": 1}, "value": "x"}), MODERATOR, 422),
@@ -72,7 +72,7 @@ def test_malformed_bodies_get_a_clear_error_and_store_nothing(client, method, pa
          "garbage cursor", "NUL order", "emoji status"],
 )
 def test_malformed_queue_queries_get_a_clear_error(client, query):
-    assert_clear_error(client.get(f"/v1/queue?{query}", headers=MODERATOR), 400)
+    assert_clear_error(client.get(f"/v1/queue?{query}", headers=MODERATOR), 422)
 
 
 json_values = st.recursive(
