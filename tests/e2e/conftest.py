@@ -133,8 +133,8 @@ LoadModule authz_core_module {modules}/mod_authz_core.so
 LoadModule dir_module {modules}/mod_dir.so
 LoadModule mime_module {modules}/mod_mime.so
 LoadModule php_module {modules}/libphp8.2.so
-StartServers 2
-MaxRequestWorkers 6
+StartServers 3
+MaxRequestWorkers 10
 TypesConfig /etc/mime.types
 ErrorLog {root}/error.log
 LogLevel warn
@@ -309,8 +309,9 @@ def admin(browser, site, service):
     page.click("#wp-submit")
     page.wait_for_url("**/wp-admin/**")
     page.goto(f"{site.url}/wp-admin/options-general.php?page=akismet-key-config")
-    page.fill("input#key", service.site_key)
-    page.click(".akismet-enter-api-key-box input[type=submit]")
-    page.wait_for_load_state()
+    page.click("text=Manually enter an API key")
+    page.fill(".enter-api-key input#key", service.site_key)
+    with page.expect_navigation():
+        page.click(".enter-api-key input[type=submit]")
     yield page
     context.close()
