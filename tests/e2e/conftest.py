@@ -268,8 +268,10 @@ def site(service):
     apache = None
     try:
         post_id = int(php(SETUP.format(user=ADMIN_USER, password=ADMIN_PASSWORD), docroot).strip().splitlines()[-1])
+        # A session of its own: on shutdown Apache signals its whole process group, which would otherwise be
+        # pytest's.
         apache = subprocess.Popen([str(APACHE), "-f", str(root / "apache.conf"), "-DFOREGROUND"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         wait_for(url + "/")
         yield Site(url=url, post_id=post_id, database=database, root=root)
     finally:
