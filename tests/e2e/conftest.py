@@ -24,7 +24,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from service import create_app
-from tests.conftest import MODERATOR_KEY
+from tests.conftest import MODERATOR_KEY, SECRET_KEY
 
 WORDPRESS = Path("/usr/share/wordpress")
 AKISMET = WORDPRESS / "wp-content/plugins/akismet"
@@ -108,7 +108,8 @@ def service(requirements, tmp_path_factory, trained_store, migrated_database, sm
     shutil.copytree(trained_store.root, root / "models")
     site_key = secrets.token_hex(6)
     app = create_app({
-        "TESTING": True, "SECRET_KEY": secrets.token_hex(16), "DATABASE_URL": f"sqlite:///{root / 'moderation.db'}",
+        # The session's models are signed with the tests' secret, which the service checks.
+        "TESTING": True, "SECRET_KEY": SECRET_KEY, "DATABASE_URL": f"sqlite:///{root / 'moderation.db'}",
         "MODEL_DIR": str(root / "models"), "SITE_KEYS": [site_key], "MODERATOR_KEYS": [MODERATOR_KEY],
         "MODEL_CHECK_SECONDS": 0.0, "TRAINING_DATA_DIR": str(small_data_dir),
     })
