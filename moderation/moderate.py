@@ -28,13 +28,15 @@ class ModelUnavailable(Exception):
 
 
 def moderate(prepared: PreparedComment, rules: CompiledRules, model: LoadedModel, history: History | None = None,
-             overrides: Mapping[str, Mapping[str, float]] | None = None, forced: Forced | None = None) -> Decision:
+             overrides: Mapping[str, Mapping[str, float]] | None = None, forced: Forced | None = None,
+             site_domains: frozenset[str] = frozenset()) -> Decision:
     """Decide one comment with one rules snapshot and one model version.
 
     history is the commenter's record (None skips the rules that need it); overrides are configured
-    thresholds; forced is a protocol's test value. Raises RateLimited when the flood rule answers 429.
+    thresholds; forced is a protocol's test value; site_domains are the site's own (links to them count for
+    nothing). Raises RateLimited when the flood rule answers 429.
     """
-    outcome = evaluate(rules, prepared, history)
+    outcome = evaluate(rules, prepared, history, site_domains)
     text = prepared.text
     if outcome.model_text is not None:
         # Allowed phrases are hidden from the model: it reads the comment without them.
@@ -72,7 +74,8 @@ class Moderator:
             raise ModelUnavailable(self.active_model.error or "no model is loaded")
         return loaded
 
-    def moderate(self, prepared: PreparedComment, forced: Forced | None = None) -> Decision:
+    def moderate(self, prepared: PreparedComment, forced: Forced | None = None,
+                 site_domains: frozenset[str] = frozenset()) -> Decision:
         """Decide a comment that will be stored, with the commenter's history; RateLimited when the commenter's
         address or email is over its limit."""
         if self.limiter is not None:
@@ -80,7 +83,7 @@ class Moderator:
         rules, model = self.rules.current(), self.model()
         with self.database.reading() as connection:
             history = comments_repo.history(connection, prepared, rules.settings)
-        return moderate(prepared, rules, model, history, self.overrides, forced)
+        return moderate(prepared, rules, model, history, self.overrides, forced, site_domains)
 
     def preview(self, prepared: Sequence[PreparedComment]) -> list[Decision]:
         """Decide comments that will not be stored, with one snapshot of the rules and the model and without

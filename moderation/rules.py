@@ -143,10 +143,11 @@ def similarity(first: frozenset[str], second: frozenset[str]) -> float:
     return len(first & second) / len(first | second) if first and second else 0.0
 
 
-def evaluate(rules: CompiledRules, prepared: PreparedComment, history: History | None = None) -> RuleOutcome:
+def evaluate(rules: CompiledRules, prepared: PreparedComment, history: History | None = None,
+             site_domains: frozenset[str] = frozenset()) -> RuleOutcome:
     """Run every rule over one prepared comment. history is None when the store is not asked (previews):
-    the rules that need the commenter's past are then skipped. Raises RateLimited when the flood rule
-    answers 429."""
+    the rules that need the commenter's past are then skipped. site_domains are the commenting site's own
+    domains, allowed like allowlisted ones. Raises RateLimited when the flood rule answers 429."""
     settings, outcome, comment = rules.settings, RuleOutcome(), prepared.comment
 
     def fire(code: ReasonCode, message: str, **details) -> None:
@@ -169,8 +170,9 @@ def evaluate(rules: CompiledRules, prepared: PreparedComment, history: History |
     if blocked:
         fire(ReasonCode.DOMAIN_BLOCKED, f"Links to a blocked domain: {', '.join(blocked)}.", domains=blocked)
     # Links to allowlisted domains (the site itself, trusted sources) count for nothing.
-    counted = [d for d in domains if not _domain_listed(d, rules.domains["allow"])]
-    counted_in_text = [d for d in text_domains if not _domain_listed(d, rules.domains["allow"])]
+    allowed_domains = rules.domains["allow"] | site_domains
+    counted = [d for d in domains if not _domain_listed(d, allowed_domains)]
+    counted_in_text = [d for d in text_domains if not _domain_listed(d, allowed_domains)]
     if len(counted_in_text) > settings.max_links:
         fire(ReasonCode.TOO_MANY_LINKS, f"{len(counted_in_text)} links (more than {settings.max_links}).",
              links=len(counted_in_text))
