@@ -136,8 +136,8 @@ def cmd_forget(args: argparse.Namespace, settings: dict) -> int:
     """Remove everything about the person with this email: comments, their history, labels' personal fields and
     author-list entries; an audit event records it without the address."""
     result = forget(_database(settings), args.email, CLI_ACTOR, secret_key(settings_module.instance_path()))
-    print(f"removed {result.comments} comments, {result.audit_events} audit events about them and "
-          f"{result.author_entries} author-list entries; anonymised {result.labels} labels")
+    print(f"removed {result.comments} comments, {result.author_entries} author-list entries and "
+          f"{result.audit_events} audit events about them; anonymised {result.labels} labels")
     return 0
 
 

@@ -120,8 +120,8 @@ def email_digest(secret: str, email: str) -> str:
 def forget(database: Database, email: str, actor: str, secret: str) -> ForgetResult:
     """Remove everything about the person with this email (compared without case), in one transaction:
     their comments with their reasons and the audit events about them, the personal fields of every label
-    about them or their comments (the labelled text stays, anonymised), and author-list entries for the
-    address. Records a privacy.forget event naming them only by a keyed hash."""
+    about them or their comments (the labelled text stays, anonymised), author-list entries for the address
+    and the audit events about those entries. Records a privacy.forget event naming them only by a keyed hash."""
     address = email.strip().lower()
     if not address:
         raise ValueError("an email address is needed")
@@ -131,12 +131,17 @@ def forget(database: Database, email: str, actor: str, secret: str) -> ForgetRes
             func.lower(_L.email) == address
         label_count = connection.execute(update(labels).where(labelled).values(
             name="", email="", url="", comment_id=None)).rowcount
-        events = connection.execute(delete(audit_log).where(audit_log.c.target.in_(ids))).rowcount if ids else 0
+        entry_ids = list(connection.execute(select(rule_entries.c.id).where(
+            rule_entries.c.kind == "author", rule_entries.c.match == "email",
+            func.lower(rule_entries.c.value) == address)).scalars())
+        # The audit events about their comments and their list entries (those name the address).
+        targets = ids + [f"rule:{entry_id}" for entry_id in entry_ids]
+        events = connection.execute(delete(audit_log).where(audit_log.c.target.in_(targets))).rowcount \
+            if targets else 0
         # Reasons go with their comments (ON DELETE CASCADE).
         removed = connection.execute(delete(comments).where(_C.id.in_(ids))).rowcount if ids else 0
-        entries = connection.execute(delete(rule_entries).where(
-            rule_entries.c.kind == "author", rule_entries.c.match == "email",
-            func.lower(rule_entries.c.value) == address)).rowcount
+        entries = connection.execute(delete(rule_entries).where(rule_entries.c.id.in_(entry_ids))).rowcount \
+            if entry_ids else 0
         result = ForgetResult(comments=removed, labels=label_count, author_entries=entries, audit_events=events)
         audit_repo.record(connection, actor, "privacy.forget", email_digest(secret, address), asdict(result))
     return result
