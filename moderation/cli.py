@@ -11,7 +11,7 @@ from moderation import settings as settings_module
 from moderation.importing import ImportFailed, read_labelled_file
 from moderation.instance import private_folder, secret_key
 from moderation.keys import MODERATOR, SITE, create_key, legacy_keys_file, list_keys, revoke_key
-from moderation.privacy import forget, parse_age, purge
+from moderation.privacy import IpPolicy, forget, parse_age, purge
 from moderation.retraining import train_new_version
 from moderation.reviewing import import_labels
 from moderation.schemas import isoformat
@@ -125,10 +125,12 @@ def cmd_init(args: argparse.Namespace, settings: dict) -> int:
 
 def cmd_purge(args: argparse.Namespace, settings: dict) -> int:
     """Remove the name, email, address, URL and browser of rejected and spam comments older than --older-than,
-    keeping them as anonymised training examples."""
-    result = purge(_database(settings), parse_age(args.older_than), actor=CLI_ACTOR)
+    keeping them as anonymised training examples; hash (or remove) addresses still stored in the clear."""
+    policy = IpPolicy(settings["STORE_IP"], secret_key(settings_module.instance_path()))
+    result = purge(_database(settings), parse_age(args.older_than), actor=CLI_ACTOR, ip_policy=policy)
     print(f"anonymised {result.comments} comments and {result.labels} labels older than "
-          f"{result.older_than_days} days")
+          f"{result.older_than_days} days; stored {result.addresses} addresses kept in the clear as "
+          f"MODERATION_STORE_IP={policy.mode} says")
     return 0
 
 

@@ -69,11 +69,12 @@ class IpPolicy:
 
 @dataclass(frozen=True)
 class PurgeResult:
-    """What a purge anonymised."""
+    """What a purge anonymised, and how many addresses it brought in line with the storage setting."""
 
     older_than_days: int
     comments: int
     labels: int
+    addresses: int = 0
 
 
 def _purgeable(cutoff):
@@ -82,9 +83,22 @@ def _purgeable(cutoff):
                 or_(_C.name != "", _C.email != "", _C.ip != "", _C.url != "", _C.user_agent != ""))
 
 
-def purge(database: Database, older_than_days: int, actor: str) -> PurgeResult:
+def _stored_addresses(connection, policy: IpPolicy) -> int:
+    # Addresses an earlier release (or MODERATION_STORE_IP=plain) stored as sent: a hash never holds "." or ":".
+    if policy.mode == "plain":
+        return 0
+    rows = connection.execute(select(_C.id, _C.ip).where(_C.ip != "", or_(_C.ip.contains("."), _C.ip.contains(":"))))
+    count = 0
+    for comment_id, ip in rows.all():
+        connection.execute(update(comments).where(_C.id == comment_id).values(ip=policy.stored(ip)))
+        count += 1
+    return count
+
+
+def purge(database: Database, older_than_days: int, actor: str, ip_policy: IpPolicy | None = None) -> PurgeResult:
     """Remove the personal data of rejected and spam comments older than the given days, in one transaction
-    with its audit event; their text, scores and labels stay as anonymised training examples."""
+    with its audit event; their text, scores and labels stay as anonymised training examples. With ip_policy,
+    addresses stored in the clear are also hashed (or removed) as that policy stores new ones."""
     cutoff = utcnow() - timedelta(days=older_than_days)
     with database.transaction() as connection:
         ids = list(connection.execute(select(_C.id).where(_purgeable(cutoff))).scalars())
@@ -95,7 +109,9 @@ def purge(database: Database, older_than_days: int, actor: str) -> PurgeResult:
                 name="", email="", ip="", url="", user_agent="", updated_at=utcnow()))
             changed_labels += connection.execute(update(labels).where(_L.comment_id.in_(chunk)).values(
                 name="", email="", url="")).rowcount
-        result = PurgeResult(older_than_days=older_than_days, comments=len(ids), labels=changed_labels)
+        addresses = _stored_addresses(connection, ip_policy) if ip_policy is not None else 0
+        result = PurgeResult(older_than_days=older_than_days, comments=len(ids), labels=changed_labels,
+                             addresses=addresses)
         audit_repo.record(connection, actor, "privacy.purge", f"older-than-{older_than_days}d", asdict(result))
     return result
 
@@ -152,12 +168,12 @@ def purge_job_id(day) -> str:
     return f"{PURGE_JOB}-{day:%Y%m%d}"
 
 
-def run_purge_job(database: Database, job_id: str, older_than_days: int) -> None:
+def run_purge_job(database: Database, job_id: str, older_than_days: int, ip_policy: IpPolicy | None = None) -> None:
     """Run a queued purge job and record how it ended."""
     with database.transaction() as connection:
         jobs_repo.set_status(connection, job_id, JobStatus.RUNNING)
     try:
-        result = purge(database, older_than_days, actor=f"job:{job_id}")
+        result = purge(database, older_than_days, actor=f"job:{job_id}", ip_policy=ip_policy)
     except StoreUnavailable as error:
         log.error("purge job %s failed: %s", job_id, error)
         with database.transaction() as connection:
@@ -186,8 +202,10 @@ def queue_daily_purge(database: Database, older_than_days: int) -> str | None:
 class PurgeSchedule:
     """A daemon thread that queues the day's purge and, where this process runs jobs, runs it."""
 
-    def __init__(self, database: Database, older_than_days: int, run_jobs: bool, check_seconds: float = 600.0):
+    def __init__(self, database: Database, older_than_days: int, run_jobs: bool, check_seconds: float = 600.0,
+                 ip_policy: IpPolicy | None = None):
         self.database = database
+        self.ip_policy = ip_policy
         self.older_than_days = older_than_days
         self.run_jobs = run_jobs
         self.check_seconds = check_seconds
@@ -207,7 +225,7 @@ class PurgeSchedule:
             try:
                 job_id = queue_daily_purge(self.database, self.older_than_days)
                 if job_id and self.run_jobs:
-                    run_purge_job(self.database, job_id, self.older_than_days)
+                    run_purge_job(self.database, job_id, self.older_than_days, self.ip_policy)
             except StoreUnavailable as error:
                 log.error("cannot queue the daily purge: %s", error)
             self._stop.wait(self.check_seconds)

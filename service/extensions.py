@@ -60,13 +60,13 @@ def init_app(app: Flask) -> None:
     app.extensions["moderation.validation"] = ValidationSettings(
         max_comment_length=app.config["MAX_COMMENT_LENGTH"], check_deliverability=app.config["CHECK_DELIVERABILITY"])
     app.extensions["moderation.jobs"] = JobRunner(app.config, database)
+    ip_policy = IpPolicy(app.config["STORE_IP"], app.config["SECRET_KEY"])
     app.extensions["moderation.moderator"] = Moderator(database, active, rules_ttl=app.config["MODEL_CHECK_SECONDS"],
                                                        overrides=app.config["THRESHOLDS"], limiter=limiter,
-                                                       ip_policy=IpPolicy(app.config["STORE_IP"],
-                                                                          app.config["SECRET_KEY"]))
+                                                       ip_policy=ip_policy)
     if app.config["PURGE_OLDER_THAN_DAYS"] is not None:
         schedule = PurgeSchedule(database, app.config["PURGE_OLDER_THAN_DAYS"], run_jobs=app.config["RUN_JOBS"],
-                                 check_seconds=app.config["PURGE_CHECK_SECONDS"])
+                                 check_seconds=app.config["PURGE_CHECK_SECONDS"], ip_policy=ip_policy)
         schedule.start()
         app.extensions["moderation.purge_schedule"] = schedule
     app.extensions["moderation.webhooks"] = (

@@ -68,6 +68,8 @@ def cli_env(monkeypatch, tmp_path, database_url):
     """The CLI pointed at the test's database and instance folder."""
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("MODERATION_INSTANCE_PATH", str(tmp_path / "instance"))
+    # The apps under test use this secret: the CLI hashes addresses as they do.
+    monkeypatch.setenv("MODERATION_SECRET_KEY", "secret-key-for-tests")
 
 
 @pytest.fixture
@@ -133,6 +135,19 @@ def test_purge_anonymises_old_rejected_and_spam_comments_and_keeps_them_for_trai
     assert events[0]["action"] == "privacy.purge" and events[0]["details"]["comments"] == 2
     assert main(["purge", "--older-than", "30d"]) == 0
     assert "anonymised 0 comments" in capsys.readouterr().out
+
+
+def test_purge_hashes_addresses_that_an_earlier_setting_kept_in_the_clear(app_config, cli_env, site_headers,
+                                                                            capsys):
+    plain = create_app({**app_config, "STORE_IP": "plain", "THRESHOLDS": MODEL_SILENT}).test_client()
+    old = submit(plain, site_headers)["id"]
+    assert fetch(plain, site_headers, old).get_json()["ip"] == ANN["ip"]
+    assert main(["purge", "--older-than", "30d"]) == 0
+    assert "stored 1 addresses kept in the clear as MODERATION_STORE_IP=hash says" in capsys.readouterr().out
+    hashing = create_app({**app_config, "THRESHOLDS": MODEL_SILENT}).test_client()
+    new = submit(hashing, site_headers, comment="A later remark.")["id"]
+    old_ip, new_ip = (fetch(hashing, site_headers, cid).get_json()["ip"] for cid in (old, new))
+    assert re.fullmatch(r"[0-9a-f]{32}", old_ip) and old_ip == new_ip
 
 
 @pytest.mark.parametrize(("argv", "message"), [
