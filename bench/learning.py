@@ -1,11 +1,13 @@
-"""Does the model learn from moderators? Feed N real labelled comments through POST /v1/feedback, retrain,
-and measure ROC-AUC on the dataset's test part; most-uncertain-first against random order.
+"""Does the model learn from moderators, and from an honest site's reports? Feed N real labelled comments
+through the API, retrain, and measure ROC-AUC on the dataset's test part; most-uncertain-first against random
+order, and a moderator's labels (POST /v1/feedback) against a site's reports (Akismet submit-spam/submit-ham
+for spam, Perspective suggestscore for toxicity, with a site key).
 
     make bench-learning     # or: .venv/bin/python -m bench.learning --datasets olid,youtube-spam --sizes 0,50,200,800
 
 Each run starts from a fresh instance whose only model is the shipped default one. Labels go through the
-HTTP API (the test client of the real app), and retraining is the service's own: corpus plus labels,
-labels weighted MODERATION_LABEL_WEIGHT. Nothing trained here is kept.
+HTTP API (the test client of the real app), and retraining is the service's own: corpus plus labels, each
+weighted by its provenance (README, "Labels and their weight"). Nothing trained here is kept.
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ from bench import datasets
 from bench.accuracy import RESULTS, default_model
 from bench.datasets import Dataset, Item
 from moderation import settings
+from moderation.limits import DEFAULT_LIMITS
 from moderation.retraining import train_new_version
 from moderation.store import Database
 from service import create_app
 
 KEY = "bench-moderator"
+SITE_KEY = "bench-site"
 
 
 def pool_and_test(dataset: Dataset) -> tuple[list[Item], list[Item]]:
@@ -57,27 +61,47 @@ def feedback_body(item: Item, label: str, number: int) -> dict:
                        "toxic": bool(item.label) if label == "toxicity" else False}}
 
 
-def run_once(dataset: Dataset, items: list[Item], test: list[Item], base_settings: dict) -> dict:
-    """A fresh instance, N labels through the API, retrain, and the new model's ROC-AUC on test."""
+def send_report(client, item: Item, label: str, number: int):
+    """An honest site's report of one dataset item: Akismet for spam, Perspective for toxicity."""
+    if label == "spam":
+        form = {"api_key": SITE_KEY, "blog": "http://blog.example.org", "user_ip": "203.0.113.5",
+                "comment_author": item.name or f"Reader {number}",
+                "comment_author_email": f"reader{number}@example.org", "comment_content": item.comment[:10_000] or "."}
+        return client.post(f"/1.1/submit-{'spam' if item.label else 'ham'}", data=form)
+    body = {"comment": {"text": item.comment[:10_000] or "."}, "languages": ["en"],
+            "attributeScores": {"TOXICITY": {"summaryScore": {"value": float(item.label)}}}}
+    return client.post(f"/v1alpha1/comments:suggestscore?key={SITE_KEY}", json=body)
+
+
+def run_once(dataset: Dataset, items: list[Item], test: list[Item], base_settings: dict, channel: str) -> dict:
+    """A fresh instance, N labels through the API (a moderator's or a site's), retrain, and the new model's
+    ROC-AUC on test."""
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = Path(tmp) / "models"
         shutil.copytree(base_settings["MODEL_DIR"], model_dir)
         config = {**base_settings, "DATABASE_URL": f"sqlite:///{tmp}/bench.db", "MODEL_DIR": str(model_dir),
-                  "SITE_KEYS": [], "MODERATOR_KEYS": [KEY], "TESTING": True}
+                  "SITE_KEYS": [SITE_KEY], "MODERATOR_KEYS": [KEY], "TESTING": True,
+                  "RATE_LIMITS": {name: "" for name in DEFAULT_LIMITS}}
         Database(config["DATABASE_URL"]).upgrade()
         app = create_app(config)
         client = app.test_client()
         headers = {"Authorization": f"Bearer {KEY}"}
         for number, item in enumerate(items):
-            response = client.post("/v1/feedback", json=feedback_body(item, dataset.label, number), headers=headers)
-            if response.status_code != 201:
-                raise RuntimeError(f"feedback refused: {response.get_json()}")
+            if channel == "report":
+                response = send_report(client, item, dataset.label, number)
+            else:
+                response = client.post("/v1/feedback", json=feedback_body(item, dataset.label, number),
+                                       headers=headers)
+            if response.status_code not in (200, 201):
+                raise RuntimeError(f"{channel} refused: {response.get_data(as_text=True)}")
         started = time.perf_counter()
-        result = train_new_version(config, app.extensions["moderation.database"], activate=False)
+        result = train_new_version(app.config, app.extensions["moderation.database"], activate=False)
         model = app.extensions["moderation.model"].store.load(result["version"]).model
         y = np.array([i.label for i in test])
         p = model.probabilities([i.fields() for i in test])[dataset.label]
-        return {"n": len(items), "roc_auc": float(roc_auc_score(y, p)), "labels_trained": result["sources"]["labels"],
+        sources = result["sources"]
+        trained = sources["reports"] if channel == "report" else sources["moderator"] + sources["moderator_held_out"]
+        return {"n": len(items), "roc_auc": float(roc_auc_score(y, p)), "labels_trained": trained,
                 "train_seconds": round(time.perf_counter() - started, 1)}
 
 
@@ -86,6 +110,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", default="olid,youtube-spam")
     parser.add_argument("--sizes", default="0,50,200,800")
+    parser.add_argument("--orders", default="uncertain,random")
+    parser.add_argument("--channels", default="moderator,report")
     args = parser.parse_args()
     if not datasets.available():
         print(f"bench-learning: skipped, no datasets at {datasets.DATASETS_DIR}")
@@ -104,17 +130,20 @@ def main() -> int:
         start = roc_auc_score(y, loaded.model.probabilities([i.fields() for i in test])[dataset.label])
         print(f"{name} ({dataset.label}): {len(pool)} comments to label, {len(test)} to test; "
               f"default model ROC-AUC {start:.3f}")
-        curves = {}
-        for order in ("uncertain", "random"):
-            curves[order] = []
-            for size in sizes:
-                if size == 0 and order == "random" and curves["uncertain"]:
-                    curves[order].append(curves["uncertain"][0])  # no labels: the same run
-                    continue
-                figures = run_once(dataset, choose(pool, dataset.label, size, order, loaded.model), test, base)
-                curves[order].append(figures)
-                print(f"  {order:9} N={size:4d}  ROC-AUC {figures['roc_auc']:.3f}  "
-                      f"(trained on {figures['labels_trained']} labels, {figures['train_seconds']} s)", flush=True)
+        curves, no_labels = {}, None
+        for channel in args.channels.split(","):
+            for order in args.orders.split(","):
+                curve = curves[f"{channel}/{order}"] = []
+                for size in sizes:
+                    if size == 0 and no_labels is not None:
+                        curve.append(no_labels)  # no labels: the same run
+                        continue
+                    figures = run_once(dataset, choose(pool, dataset.label, size, order, loaded.model), test, base,
+                                       channel)
+                    no_labels = figures if size == 0 else no_labels
+                    curve.append(figures)
+                    print(f"  {channel:9} {order:9} N={size:4d}  ROC-AUC {figures['roc_auc']:.3f}  (trained on "
+                          f"{figures['labels_trained']} labels, {figures['train_seconds']} s)", flush=True)
         results["datasets"][name] = {"default_roc_auc": start, "curves": curves}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "learning.json").write_text(json.dumps(results, indent=2))

@@ -6,10 +6,10 @@ import argparse
 import json
 import sys
 
-from model import ModelLoadError, ModelStore
+from model import ModelLoadError
 from moderation import settings as settings_module
 from moderation.importing import ImportFailed, read_labelled_file
-from moderation.instance import private_folder, secret_key
+from moderation.instance import model_store, private_folder, secret_key
 from moderation.keys import MODERATOR, SITE, create_key, legacy_keys_file, list_keys, revoke_key
 from moderation.privacy import IpPolicy, forget, parse_age, purge
 from moderation.retraining import train_new_version
@@ -100,6 +100,20 @@ def cmd_keys(args: argparse.Namespace, settings: dict) -> int:
     return 0
 
 
+def cmd_models_sign(args: argparse.Namespace, settings: dict) -> int:
+    """Sign a model version's manifest with this instance's secret, so the service will load it (only for
+    versions you trust: one trained elsewhere, or by a release that did not sign)."""
+    models = model_store(settings)
+    try:
+        models.manifest(args.version)
+        models.sign(args.version)
+    except ModelLoadError as error:
+        print(f"moderation: {error}", file=sys.stderr)
+        return 2
+    print(f"Signed model version {args.version}.")
+    return 0
+
+
 def cmd_init(args: argparse.Namespace, settings: dict) -> int:
     """Prepare an instance: migrate the database, keys (if none are configured) and a model (if none is active,
     or the active one no longer loads)."""
@@ -107,7 +121,7 @@ def cmd_init(args: argparse.Namespace, settings: dict) -> int:
     database = _database(settings)
     if not settings["SITE_KEYS"] and not settings["MODERATOR_KEYS"]:
         _first_keys(database)
-    models = ModelStore(settings["MODEL_DIR"])
+    models = model_store(settings)
     if models.active_version() is None:
         print("No model yet: training the default model from training_data/ ...")
     else:
@@ -126,7 +140,7 @@ def cmd_init(args: argparse.Namespace, settings: dict) -> int:
 def cmd_purge(args: argparse.Namespace, settings: dict) -> int:
     """Remove the name, email, address, URL and browser of rejected and spam comments older than --older-than,
     keeping them as anonymised training examples; hash (or remove) addresses still stored in the clear."""
-    policy = IpPolicy(settings["STORE_IP"], secret_key(settings_module.instance_path()))
+    policy = IpPolicy(settings["STORE_IP"], settings["SECRET_KEY"])
     result = purge(_database(settings), parse_age(args.older_than), actor=CLI_ACTOR, ip_policy=policy)
     print(f"anonymised {result.comments} comments and {result.labels} labels older than "
           f"{result.older_than_days} days; stored {result.addresses} addresses kept in the clear as "
@@ -137,7 +151,7 @@ def cmd_purge(args: argparse.Namespace, settings: dict) -> int:
 def cmd_forget(args: argparse.Namespace, settings: dict) -> int:
     """Remove everything about the person with this email: comments, their history, labels' personal fields and
     author-list entries; an audit event records it without the address."""
-    result = forget(_database(settings), args.email, CLI_ACTOR, secret_key(settings_module.instance_path()))
+    result = forget(_database(settings), args.email, CLI_ACTOR, settings["SECRET_KEY"])
     print(f"removed {result.comments} comments, {result.author_entries} author-list entries and "
           f"{result.audit_events} audit events about them; anonymised {result.labels} labels")
     return 0
@@ -157,6 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("file")
     importer.add_argument("--format", choices=("csv", "jsonl"), required=True)
     importer.set_defaults(handler=cmd_import)
+    models = commands.add_parser("models", help="model versions in the store").add_subparsers(dest="action",
+                                                                                             required=True)
+    sign = models.add_parser("sign", help=cmd_models_sign.__doc__)
+    sign.add_argument("version")
+    sign.set_defaults(handler=cmd_models_sign)
     init = commands.add_parser("init", help=cmd_init.__doc__)
     init.set_defaults(handler=cmd_init)
     keys = commands.add_parser("keys", help=cmd_keys.__doc__)
@@ -187,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = settings_module.from_env()
-        private_folder(settings_module.instance_path())
+        settings["SECRET_KEY"] = secret_key(private_folder(settings_module.instance_path()))
         return args.handler(args, settings)
     except (settings_module.SettingsError, ImportFailed, StoreUnavailable, SchemaOutdated, ValueError,
             OSError) as error:

@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from moderation.logs import JsonFormatter
 from service import create_app
-from tests.conftest import MODERATOR_KEY, SITE_KEY
+from tests.conftest import MODERATOR_KEY, SECRET_KEY, SITE_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 METRICS_KEY = "metrics-key-for-tests"
@@ -200,7 +200,9 @@ def gunicorn_server(tmp_path, database_url, model_store, small_data_dir):
     env = {**os.environ, "DATABASE_URL": database_url, "MODERATION_MODEL_DIR": str(model_store.root),
            "MODERATION_TRAINING_DATA": str(small_data_dir), "MODERATION_INSTANCE_PATH": str(tmp_path / "instance"),
            "MODERATION_SITE_KEYS": SITE_KEY, "MODERATION_MODERATOR_KEYS": MODERATOR_KEY,
-           "MODERATION_METRICS_KEY": METRICS_KEY, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
+           "MODERATION_METRICS_KEY": METRICS_KEY, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+           # The test models are signed with the tests' secret.
+           "MODERATION_SECRET_KEY": SECRET_KEY}
     with log_path.open("w") as log:
         process = subprocess.Popen(  # noqa: S603 (our own command line)
             [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--workers", "2",

@@ -12,11 +12,12 @@ from sqlalchemy import select, update
 
 from moderation.cli import main
 from moderation.privacy import purge_job_id
-from moderation.retraining import labelled_examples
 from moderation.store import Database
+from moderation.store import labels as labels_repo
 from moderation.store.db import utcnow
 from moderation.store.tables import comments
 from service import create_app
+from tests.conftest import SECRET_KEY
 
 # The model flags nothing, so every decision below is the rules' own.
 MODEL_SILENT = {"spam": {"hold_at": 1.0, "reject_at": 1.0}, "toxicity": {"hold_at": 1.0, "reject_at": 1.0}}
@@ -69,7 +70,7 @@ def cli_env(monkeypatch, tmp_path, database_url):
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("MODERATION_INSTANCE_PATH", str(tmp_path / "instance"))
     # The apps under test use this secret: the CLI hashes addresses as they do.
-    monkeypatch.setenv("MODERATION_SECRET_KEY", "secret-key-for-tests")
+    monkeypatch.setenv("MODERATION_SECRET_KEY", SECRET_KEY)
 
 
 @pytest.fixture
@@ -84,6 +85,12 @@ def privacy_client(app_config, moderator_headers):
                                headers=moderator_headers)
         assert response.status_code == 201
     return client
+
+
+def stored_labels(database_url):
+    """The labelled examples retraining reads."""
+    with Database(database_url).reading() as connection:
+        return labels_repo.every(connection)
 
 
 def backdate(database_url, comment_id, days):
@@ -128,9 +135,8 @@ def test_purge_anonymises_old_rejected_and_spam_comments_and_keeps_them_for_trai
         assert kept == {k: v for k, v in before[kind].items() if k not in (*PERSONAL, "updated_at")}
     for kind in ("old_accepted", "old_held", "new_rejected"):
         assert after[kind] == before[kind], kind
-    train, held_out = labelled_examples(Database(database_url), weight=5.0)
-    [spam] = [e for e in train + held_out if e.comment == "Cheap watches here"]
-    assert (spam.name, spam.email, spam.url, spam.spam) == ("", "", "", 1)
+    [spam] = [label for label in stored_labels(database_url) if label.comment == "Cheap watches here"]
+    assert (spam.name, spam.email, spam.url, spam.spam) == ("", "", "", True)
     events = client.get("/v1/audit?target=older-than-30d", headers=moderator_headers).get_json()["events"]
     assert events[0]["action"] == "privacy.purge" and events[0]["details"]["comments"] == 2
     assert main(["purge", "--older-than", "30d"]) == 0
@@ -227,7 +233,6 @@ def test_forget_removes_everything_about_one_person(privacy_client, cli_env, dat
     assert "ann@example.org" not in rules and "bob@example.org" in rules
     queue = client.get("/v1/queue?status=accepted&email=ann@example.org", headers=moderator_headers)
     assert queue.get_json()["items"] == []
-    train, held_out = labelled_examples(Database(database_url), weight=5.0)
-    texts = {e.comment: e for e in train + held_out}
+    texts = {label.comment: label for label in stored_labels(database_url)}
     assert texts[ANN["comment"]].email == "" and texts[feedback["comment"]].name == ""
     assert not any("ann" in (e.email + e.name + e.url).lower() for e in texts.values())
