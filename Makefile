@@ -21,7 +21,7 @@ model: install
 	$(BIN)/moderation init
 
 run: model
-	$(BIN)/gunicorn --workers $(WEB_CONCURRENCY) --bind $(HOST):$(PORT) --access-logfile - 'service:create_app()'
+	$(BIN)/gunicorn -c gunicorn.conf.py --workers $(WEB_CONCURRENCY) --bind $(HOST):$(PORT) 'service:create_app()'
 
 lint: install
 	$(BIN)/ruff check .

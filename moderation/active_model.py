@@ -7,6 +7,7 @@ import threading
 import time
 
 from model import LoadedModel, ModelLoadError, ModelStore
+from moderation.metrics import record_serving
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class ActiveModel:
             log.error("refusing model %s: %s", version, error)
             return
         self._current, self._error = loaded, None
+        record_serving(version)
         log.info("serving model %s", version)
 
     def get(self) -> LoadedModel | None:

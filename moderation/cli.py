@@ -11,6 +11,7 @@ from moderation import settings as settings_module
 from moderation.importing import ImportFailed, read_labelled_file
 from moderation.instance import model_store, private_folder, secret_key
 from moderation.keys import MODERATOR, SITE, create_key, legacy_keys_file, list_keys, revoke_key
+from moderation.privacy import IpPolicy, forget, parse_age, purge
 from moderation.retraining import train_new_version
 from moderation.reviewing import import_labels
 from moderation.schemas import isoformat
@@ -136,6 +137,26 @@ def cmd_init(args: argparse.Namespace, settings: dict) -> int:
     return 0
 
 
+def cmd_purge(args: argparse.Namespace, settings: dict) -> int:
+    """Remove the name, email, address, URL and browser of rejected and spam comments older than --older-than,
+    keeping them as anonymised training examples; hash (or remove) addresses still stored in the clear."""
+    policy = IpPolicy(settings["STORE_IP"], settings["SECRET_KEY"])
+    result = purge(_database(settings), parse_age(args.older_than), actor=CLI_ACTOR, ip_policy=policy)
+    print(f"anonymised {result.comments} comments and {result.labels} labels older than "
+          f"{result.older_than_days} days; stored {result.addresses} addresses kept in the clear as "
+          f"MODERATION_STORE_IP={policy.mode} says")
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace, settings: dict) -> int:
+    """Remove everything about the person with this email: comments, their history, labels' personal fields and
+    author-list entries; an audit event records it without the address."""
+    result = forget(_database(settings), args.email, CLI_ACTOR, settings["SECRET_KEY"])
+    print(f"removed {result.comments} comments, {result.author_entries} author-list entries and "
+          f"{result.audit_events} audit events about them; anonymised {result.labels} labels")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="moderation", description=__doc__)
@@ -168,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = key_actions.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("id")
     keys.set_defaults(handler=cmd_keys)
+    purger = commands.add_parser("purge", help=cmd_purge.__doc__)
+    purger.add_argument("--older-than", required=True, metavar="AGE", help="an age in days, e.g. 30d")
+    purger.set_defaults(handler=cmd_purge)
+    forgetter = commands.add_parser("forget", help=cmd_forget.__doc__)
+    forgetter.add_argument("--email", required=True)
+    forgetter.set_defaults(handler=cmd_forget)
     db = commands.add_parser("db", help=cmd_db.__doc__)
     db.add_argument("action", choices=("upgrade", "current"))
     db.set_defaults(handler=cmd_db)

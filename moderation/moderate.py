@@ -12,8 +12,10 @@ from collections.abc import Mapping, Sequence
 from model import LoadedModel, prepare
 from moderation.active_model import ActiveModel
 from moderation.limits import RateLimiter
+from moderation.metrics import record_decision
 from moderation.policy import Decision, Forced, decide, lenient, resolve_thresholds
 from moderation.prepared import PreparedComment
+from moderation.privacy import IpPolicy
 from moderation.rules import CompiledRules, History, RulesCache, evaluate
 from moderation.schemas import StoredComment
 from moderation.store import Database
@@ -53,8 +55,11 @@ class Moderator:
     and runs the pass: moderate() takes one snapshot of each, save() writes the result in one transaction."""
 
     def __init__(self, database: Database, active_model: ActiveModel, rules_ttl: float = 2.0,
-                 overrides: Mapping[str, Mapping[str, float]] | None = None, limiter: RateLimiter | None = None):
+                 overrides: Mapping[str, Mapping[str, float]] | None = None, limiter: RateLimiter | None = None,
+                 ip_policy: IpPolicy | None = None):
         self.database = database
+        # Without a policy addresses are not kept at all: storing them takes a deliberate choice.
+        self.ip_policy = ip_policy or IpPolicy("none", "")
         self.limiter = limiter
         self.active_model = active_model
         self.rules = RulesCache(self._load_rules, ttl=rules_ttl)
@@ -82,16 +87,25 @@ class Moderator:
             self.limiter.check_comment(prepared.comment.ip, prepared.comment.email)
         rules, model = self.rules.current(), self.model()
         with self.database.reading() as connection:
-            history = comments_repo.history(connection, prepared, rules.settings)
+            history = comments_repo.history(connection, prepared, rules.settings,
+                                            ip=self.ip_policy.stored(prepared.comment.ip))
         return moderate(prepared, rules, model, history, self.overrides, forced, site_domains)
 
-    def preview(self, prepared: Sequence[PreparedComment]) -> list[Decision]:
+    def preview(self, prepared: Sequence[PreparedComment], counted: bool = True) -> list[Decision]:
         """Decide comments that will not be stored, with one snapshot of the rules and the model and without
-        the rules that need the commenter's past (duplicates, floods, first posts, trust)."""
+        the rules that need the commenter's past (duplicates, floods, first posts, trust). counted=False keeps
+        them out of the decision metrics (Perspective asks for scores, and per sentence, not for decisions)."""
         rules, model = self.rules.current(), self.model()
-        return [moderate(item, rules, model, None, self.overrides) for item in prepared]
+        decisions = [moderate(item, rules, model, None, self.overrides) for item in prepared]
+        if counted:
+            for decision in decisions:
+                record_decision(decision.decision, decision.reasons, stored=False)
+        return decisions
 
     def save(self, prepared: PreparedComment, decision: Decision) -> StoredComment:
         """Store the comment with its decision; StoreUnavailable if the write fails, so no answer is given."""
         with self.database.transaction() as connection:
-            return comments_repo.insert(connection, prepared, decision)
+            stored = comments_repo.insert(connection, prepared, decision, ip=self.ip_policy.stored(prepared.comment.ip))
+        # Counted once stored: a decision whose write failed was never given.
+        record_decision(decision.decision, decision.reasons, stored=True)
+        return stored

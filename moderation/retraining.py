@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 import traceback
 from collections import Counter, defaultdict
 from collections.abc import Mapping
@@ -15,6 +16,8 @@ from sklearn.metrics import roc_auc_score
 from model import LABELS, Example, ModelLoadError, ModerationModel, load_training_data, train_model
 from model.training import label_vector
 from moderation.instance import model_store
+from moderation.logs import configure as configure_logs
+from moderation.metrics import record_training
 from moderation.schemas import JobStatus, Provenance
 from moderation.store import Database
 from moderation.store import audit as audit_repo
@@ -188,19 +191,24 @@ def train_new_version(settings: dict, database: Database | None, activate: bool)
 
 def run_training_job(settings: dict, job_id: str) -> None:
     """Body of a background training process: run the job and record how it ended."""
-    logging.basicConfig(level=logging.INFO)
+    configure_logs()
     database = Database(settings["DATABASE_URL"])
     with database.transaction() as connection:
         job = jobs_repo.get(connection, job_id)
         jobs_repo.set_status(connection, job_id, JobStatus.RUNNING)
+    started = time.monotonic()
     try:
         result = train_new_version(settings, database, bool(job.request.get("activate")))
     except Exception as error:  # the job must end failed, whatever went wrong
         log.exception("training job %s failed", job_id)
+        record_training("failed", time.monotonic() - started)
         with database.transaction() as connection:
             jobs_repo.set_status(connection, job_id, JobStatus.FAILED,
                                  error=f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=3)}")
         return
+    record_training("activated" if result["activated"] else "not_activated", time.monotonic() - started)
+    log.info("training job %s stored model %s", job_id, result["version"],
+             extra={"job": job_id, "seconds": round(time.monotonic() - started, 1), "activated": result["activated"]})
     with database.transaction() as connection:
         jobs_repo.set_status(connection, job_id, JobStatus.SUCCEEDED, result=result)
         audit_repo.record(connection, job.created_by, "model.trained", result["version"],

@@ -9,6 +9,7 @@ from typing import Any
 
 from moderation.keys import split_keys
 from moderation.limits import DEFAULT_LIMITS, parse_limits
+from moderation.privacy import IP_MODES, parse_age
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,6 +49,13 @@ def defaults(instance: Path) -> dict[str, Any]:
         "REDIS_URL": "",
         "RATE_LIMITS": dict(DEFAULT_LIMITS),
         "TRUSTED_PROXIES": 0,
+        # A bearer token that may read /metrics only (a moderator key always may).
+        "METRICS_KEY": "",
+        # How commenters' addresses are stored: hash (keyed by the instance secret), plain or none.
+        "STORE_IP": "hash",
+        # Purge rejected and spam comments older than this many days, daily (None: never on a schedule).
+        "PURGE_OLDER_THAN_DAYS": None,
+        "PURGE_CHECK_SECONDS": 600.0,
     }
 
 
@@ -76,7 +84,8 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     settings = defaults(instance_path(environ))
     simple = {"DATABASE_URL": "DATABASE_URL", "MODERATION_MODEL_DIR": "MODEL_DIR",
               "MODERATION_TRAINING_DATA": "TRAINING_DATA_DIR", "MODERATION_WEBHOOK_URL": "WEBHOOK_URL",
-              "MODERATION_WEBHOOK_SECRET": "WEBHOOK_SECRET", "REDIS_URL": "REDIS_URL"}
+              "MODERATION_WEBHOOK_SECRET": "WEBHOOK_SECRET", "REDIS_URL": "REDIS_URL",
+              "MODERATION_METRICS_KEY": "METRICS_KEY"}
     for variable, key in simple.items():
         if environ.get(variable):
             settings[key] = environ[variable]
@@ -116,6 +125,18 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
                 raise SettingsError(f"{variable}={environ[variable]!r} is not a list of limits such as "
                                     "'10/minute;100/hour' (empty turns it off)") from None
             settings["RATE_LIMITS"][name] = environ[variable]
+    if environ.get("MODERATION_STORE_IP"):
+        mode = environ["MODERATION_STORE_IP"].strip().lower()
+        if mode not in IP_MODES:
+            raise SettingsError(f"MODERATION_STORE_IP={environ['MODERATION_STORE_IP']!r} must be one of "
+                                f"{', '.join(IP_MODES)}")
+        settings["STORE_IP"] = mode
+    if environ.get("MODERATION_PURGE_OLDER_THAN"):
+        try:
+            settings["PURGE_OLDER_THAN_DAYS"] = parse_age(environ["MODERATION_PURGE_OLDER_THAN"])
+        except ValueError:
+            raise SettingsError(f"MODERATION_PURGE_OLDER_THAN={environ['MODERATION_PURGE_OLDER_THAN']!r} is not "
+                                "an age in days such as '30d'") from None
     if settings["WEBHOOK_URL"] and not settings["WEBHOOK_SECRET"]:
         raise SettingsError("MODERATION_WEBHOOK_URL needs MODERATION_WEBHOOK_SECRET to sign its deliveries")
     return settings

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from moderation import settings
+from moderation import logs, settings
 from moderation.instance import private_folder, secret_key
 
 
@@ -29,13 +28,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     private_folder(app.instance_path)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(app.instance_path)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic narrates every start-up's schema check; only its warnings belong in the service's log.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logs.configure()
 
-    from service import errors, extensions
+    from service import errors, extensions, observability
     from service.api import akismet, comments, health, models, perspective, review, rules
 
+    observability.init_app(app)
     extensions.init_app(app)
     for blueprint in (comments.bp, review.bp, models.bp, rules.bp, akismet.bp, perspective.bp, health.bp):
         app.register_blueprint(blueprint)

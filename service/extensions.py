@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app
+from redis import Redis
 
 from moderation.active_model import ActiveModel
 from moderation.instance import model_store
@@ -12,6 +13,7 @@ from moderation.jobs import JobRunner
 from moderation.keys import KeyRing, stored_keys
 from moderation.limits import RateLimiter, make_limiter
 from moderation.moderate import Moderator
+from moderation.privacy import IpPolicy, PurgeSchedule
 from moderation.store import Database, StoreUnavailable
 from moderation.validation import ValidationSettings
 from moderation.webhooks import WebhookSender
@@ -51,11 +53,22 @@ def init_app(app: Flask) -> None:
     limiter = make_limiter(database, app.config["REDIS_URL"], app.config["RATE_LIMITS"],
                            salt=app.config["SECRET_KEY"].encode())
     app.extensions["moderation.limits"] = limiter
+    # For /readyz; short timeouts so that a probe answers even while Redis does not.
+    app.extensions["moderation.redis"] = (
+        Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=1)
+        if app.config["REDIS_URL"] else None)
     app.extensions["moderation.validation"] = ValidationSettings(
         max_comment_length=app.config["MAX_COMMENT_LENGTH"], check_deliverability=app.config["CHECK_DELIVERABILITY"])
     app.extensions["moderation.jobs"] = JobRunner(app.config, database)
+    ip_policy = IpPolicy(app.config["STORE_IP"], app.config["SECRET_KEY"])
     app.extensions["moderation.moderator"] = Moderator(database, active, rules_ttl=app.config["MODEL_CHECK_SECONDS"],
-                                                       overrides=app.config["THRESHOLDS"], limiter=limiter)
+                                                       overrides=app.config["THRESHOLDS"], limiter=limiter,
+                                                       ip_policy=ip_policy)
+    if app.config["PURGE_OLDER_THAN_DAYS"] is not None:
+        schedule = PurgeSchedule(database, app.config["PURGE_OLDER_THAN_DAYS"], run_jobs=app.config["RUN_JOBS"],
+                                 check_seconds=app.config["PURGE_CHECK_SECONDS"], ip_policy=ip_policy)
+        schedule.start()
+        app.extensions["moderation.purge_schedule"] = schedule
     app.extensions["moderation.webhooks"] = (
         WebhookSender(app.config["WEBHOOK_URL"], app.config["WEBHOOK_SECRET"]) if app.config["WEBHOOK_URL"]
         else NoWebhooks()
@@ -77,6 +90,11 @@ def database() -> Database:
 def active_model() -> ActiveModel:
     """The holder of the serving model."""
     return current_app.extensions["moderation.model"]
+
+
+def redis_client() -> Redis | None:
+    """The configured Redis, or None."""
+    return current_app.extensions["moderation.redis"]
 
 
 def limiter() -> RateLimiter:

@@ -61,13 +61,15 @@ def _stored(row: Row) -> StoredComment:
         created_at=as_utc(row.created_at), updated_at=as_utc(row.updated_at))
 
 
-def insert(connection: Connection, prepared: PreparedComment, decision: Decision) -> StoredComment:
-    """Store a comment with its decision and one row per reason."""
+def insert(connection: Connection, prepared: PreparedComment, decision: Decision, *, ip: str) -> StoredComment:
+    """Store a comment with its decision and one row per reason; ip is what to store for the commenter's address
+    (see moderation.privacy.IpPolicy)."""
     now = utcnow()
     comment_id = uuid.uuid4().hex
     reasons = _REASONS.dump_python(decision.reasons, mode="json", exclude_none=True)
+    fields = {**prepared.comment.stored_fields(), "ip": ip}
     connection.execute(comments.insert(), {
-        "id": comment_id, **prepared.comment.stored_fields(),
+        "id": comment_id, **fields,
         "spam_score": decision.scores[Label.SPAM], "toxicity_score": decision.scores[Label.TOXICITY],
         "uncertainty": uncertainty(decision.scores), "text_hash": prepared.fingerprint,
         "flagged_spam": decision.flagged(Label.SPAM), "flagged_toxicity": decision.flagged(Label.TOXICITY),
@@ -78,7 +80,6 @@ def insert(connection: Connection, prepared: PreparedComment, decision: Decision
     connection.execute(comment_reasons.insert(), [
         {"comment_id": comment_id, "created_at": now, "code": r.code, "action": r.action, "shadow": r.shadow}
         for r in decision.reasons])
-    fields = prepared.comment.stored_fields()
     return StoredComment(id=comment_id, **fields, decision=decision.decision, status=decision.status,
                          scores=decision.scores, reasons=decision.reasons, model_version=decision.model_version,
                          review=None, created_at=now, updated_at=now)
@@ -113,13 +114,14 @@ def _history_statement():
 _HISTORY = _history_statement()
 
 
-def history(connection: Connection, prepared: PreparedComment, settings: RuleSettings) -> History:
+def history(connection: Connection, prepared: PreparedComment, settings: RuleSettings, *, ip: str) -> History:
     """The commenter's record and recent activity, in one indexed query: counts by status, a duplicate of the
-    same text within the window, and comments in the last minute by email or by IP."""
+    same text within the window, and comments in the last minute by email or by address (ip: the address as
+    stored, a hash by default, so that equal addresses still match)."""
     now = utcnow()
     window = settings.duplicate_window_minutes
     row = connection.execute(_HISTORY, {
-        "email": prepared.comment.email, "ip": prepared.comment.ip, "fingerprint": prepared.fingerprint,
+        "email": prepared.comment.email, "ip": ip, "fingerprint": prepared.fingerprint,
         "minute_ago": now - timedelta(minutes=1),
         # No window: a start in the future, which no comment matches.
         "window_start": now - timedelta(minutes=window) if window else now + timedelta(days=1),

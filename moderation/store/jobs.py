@@ -20,9 +20,9 @@ def _job(row: Row) -> Job:
                started_at=as_utc(row.started_at), finished_at=as_utc(row.finished_at))
 
 
-def create(connection: Connection, kind: str, request: dict[str, Any], actor: str) -> Job:
-    """A new queued job."""
-    job_id = uuid.uuid4().hex
+def create(connection: Connection, kind: str, request: dict[str, Any], actor: str, job_id: str | None = None) -> Job:
+    """A new queued job (job_id: a chosen id, which makes a second job of the same id fail to insert)."""
+    job_id = job_id or uuid.uuid4().hex
     connection.execute(jobs.insert(), {"id": job_id, "kind": kind, "status": JobStatus.QUEUED, "request": request,
                                        "created_by": actor, "created_at": utcnow()})
     return get(connection, job_id)

@@ -219,7 +219,7 @@ def perspective_analyze(body: AnalyzeRequest):
     """Scores for the requested attributes, per sentence too with spanAnnotations; nothing is stored."""
     spans = sentences(body.comment.text) if body.spanAnnotations else []
     texts = [body.comment.text, *(body.comment.text[begin:end] for begin, end in spans)]
-    whole, *parts = [d.scores for d in moderator().preview([_prepared(text) for text in texts])]
+    whole, *parts = [d.scores for d in moderator().preview([_prepared(text) for text in texts], counted=False)]
     answer = {}
     for name in body.requestedAttributes:
         span_scores = [SpanScore(begin, end, _score(ATTRIBUTES[name](scores)))
