@@ -50,7 +50,8 @@ def labelled_examples(database: Database, weight: float) -> tuple[list[Example],
     train, evaluation = [], []
     for label in stored:
         example = Example(comment=label.comment, name=label.name, email=label.email, url=label.url,
-                          spam=int(label.spam), toxic=int(label.toxic),
+                          spam=None if label.spam is None else int(label.spam),
+                          toxic=None if label.toxic is None else int(label.toxic),
                           category=label.category if label.toxic else None,
                           weight=weight, source=f"labels/{label.source}")
         (evaluation if label.evaluation else train).append(example)

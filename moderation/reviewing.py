@@ -41,13 +41,3 @@ def add_label(database: Database, fields: Mapping[str, str], labels: Labels, sou
 def add_feedback(database: Database, feedback: FeedbackIn, actor: str) -> LabelCreated:
     """A moderator's labelled example for a comment the service never stored."""
     return add_label(database, feedback.stored_fields(), feedback.labels, LabelSource.FEEDBACK, actor)
-
-
-def import_labels(database: Database, rows: list[tuple[Mapping[str, str], Labels]], actor: str) -> int:
-    """Store imported labelled examples in one transaction; returns how many."""
-    with database.transaction() as connection:
-        count = labels_repo.insert_many(
-            connection, [(fields, labels, is_evaluation_text(fields["comment"])) for fields, labels in rows],
-            LabelSource.IMPORT, actor)
-        audit_repo.record(connection, actor, "label.import", LabelSource.IMPORT, {"count": count})
-    return count

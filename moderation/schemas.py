@@ -246,6 +246,33 @@ class CommentIn(BaseModel):
         return value if isinstance(value, str) else str(value)
 
 
+def _blank_or(check):
+    def optional(value: str, info: ValidationInfo) -> str:
+        if not value.strip():
+            return ""
+        return check(value, info) if check is _email else check(value)
+    return optional
+
+
+class ImportedComment(BaseModel):
+    """A comment from a site's history (`moderation import`), validated field by field like CommentIn; name and
+    email may be missing, as they are for anonymous commenters and in public datasets."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    comment: CommentText
+    name: Annotated[str, BeforeValidator(_optional), AfterValidator(_blank_or(_name))] = ""
+    email: Annotated[str, BeforeValidator(_optional), AfterValidator(_blank_or(_email))] = ""
+    url: OptionalUrl = ""
+    article_url: OptionalUrl = ""
+    ip: IpAddress = ""
+    user_agent: UserAgent = ""
+
+    def form_fields(self) -> dict[str, str]:
+        """The fields the classifier reads."""
+        return {"comment": self.comment, "name": self.name, "email": self.email, "url": self.url}
+
+
 class Labels(BaseModel):
     """Ground truth for one comment: spam or not, toxic or not, and the kind of toxicity."""
 
