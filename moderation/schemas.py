@@ -349,7 +349,9 @@ class StatsQuery(BaseModel):
 
 ShadowCode = Literal[
     "honeypot", "author_blocked", "domain_blocked", "word_block", "duplicate", "word_hold", "too_many_links",
-    "first_post_link", "near_duplicate_spam", "flood", "author_trusted", "model"]
+    "first_post_link", "near_duplicate_spam", "flood", "author_trusted", "unsupported_language", "profanity",
+    "model"]
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$", description="ISO 639-1 (or 639-3) code.")]
 
 
 class RuleSettings(BaseModel):
@@ -372,6 +374,15 @@ class RuleSettings(BaseModel):
     honeypot_field: str = Field(default="", max_length=100, description="The hidden form field only bots fill in; "
                                                                         "empty turns the honeypot off.")
     shadow: tuple[ShadowCode, ...] = Field(default=(), description="Rule codes (or `model`) recorded but not obeyed.")
+    profanity: Literal["hold", "allow", "reject"] = Field(
+        default="hold", description="What happens to casual swearing that insults no one (found by the word lists "
+                                    "and the category head): held for a moderator, allowed, or rejected.")
+    languages: tuple[LanguageCode, ...] = Field(
+        default=("en",), max_length=50, description="The languages the model was trained on; comments detected in "
+                                                    "another are held (unsupported_language).")
+    unsupported_language: Literal["hold", "score"] = Field(
+        default="hold", description="hold: a comment in a language outside `languages` is held and the model's "
+                                    "scores do not decide it; score: it is scored as if it were English.")
 
 
 _NonBlank = Annotated[str, AfterValidator(_unicode), Field(min_length=1, max_length=ENTRY_VALUE_MAX)]
@@ -489,6 +500,8 @@ class StoredComment:
     review: ReviewRecord | None
     created_at: Timestamp
     updated_at: Timestamp
+    # The detected language (ISO 639-1; "ary" for Darija in Latin letters); "" when too short to tell.
+    language: str = ""
 
 
 @dataclass(frozen=True)
