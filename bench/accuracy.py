@@ -32,11 +32,12 @@ from sklearn.model_selection import StratifiedKFold
 
 from bench import datasets
 from bench.datasets import Dataset, Item
-from model import Example, LoadedModel, ModelLoadError, ModelStore, prepare, train_model
+from model import Example, LoadedModel, ModelLoadError, prepare, train_model
 from model.corpus import read_jsonl
 from model.lexicon import lexicon_words
 from model.training import TrainingResult
 from moderation import settings
+from moderation.instance import model_store, secret_key
 from moderation.policy import MILD_SWEARING, Action, casual_swearing, decide, resolve_thresholds
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -51,7 +52,8 @@ def default_model() -> LoadedModel:
 
     Benchmarks never train or activate a model themselves: one trained here would differ from the served one
     (no moderator labels) and would then be served."""
-    store = ModelStore(settings.from_env()["MODEL_DIR"])
+    config = {**settings.from_env(), "SECRET_KEY": secret_key(settings.instance_path())}
+    store = model_store(config)
     try:
         return store.load_active()
     except ModelLoadError as error:

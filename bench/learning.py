@@ -1,17 +1,13 @@
-"""A start from a site's own history: how much do imported labels teach the model? A learning curve of ROC-AUC
-against the number of labels imported with `moderation import` and retrained on, next to the shipped model.
+"""Does the model learn from moderators, and from an honest site's reports? Feed N real labelled comments
+through the API, retrain, and measure ROC-AUC on the dataset's test part; most-uncertain-first against random
+order, and a moderator's labels (POST /v1/feedback) against a site's reports (Akismet submit-spam/submit-ham
+for spam, Perspective suggestscore for toxicity, with a site key).
 
-    make bench-learning     # or: .venv/bin/python -m bench.learning --datasets olid,youtube-spam --sizes 100,300
+    make bench-learning     # or: .venv/bin/python -m bench.learning --datasets olid,youtube-spam --sizes 0,50,200,800
 
-For each size N (100, 300, 1,000 and 3,000 by default, and the whole train split), N labelled comments drawn at
-random (seeded) from the dataset's train part are written to a JSON Lines file, imported by the service's own
-import (validation, batches, provenance `import`) into a fresh instance whose only model is the shipped one,
-and the service's own retraining (team corpus plus labels, labels weighted MODERATION_LABEL_WEIGHT) trains a new
-model, measured on the test part:
-- YouTube spam: trained on two videos' comments, tested on the third (Psy, KatyPerry: train; LMFAO: test);
-- OLID: its train split, tested on its test set.
-For comparison it also prints the pipeline trained on the whole train split alone, without the team corpus.
-Nothing trained here is kept.
+Each run starts from a fresh instance whose only model is the shipped default one. Labels go through the
+HTTP API (the test client of the real app), and retraining is the service's own: corpus plus labels, each
+weighted by its provenance (README, "Labels and their weight"). Nothing trained here is kept.
 """
 
 from __future__ import annotations
@@ -29,16 +25,16 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from bench import datasets
-from bench.accuracy import RESULTS, default_model, to_examples
+from bench.accuracy import RESULTS, default_model
 from bench.datasets import Dataset, Item
-from model import train_model
-from model.store import ModelStore
 from moderation import settings
-from moderation.importing import import_rows, tabular_rows
+from moderation.limits import DEFAULT_LIMITS
 from moderation.retraining import train_new_version
 from moderation.store import Database
+from service import create_app
 
-SIZES = "100,300,1000,3000,all"
+KEY = "bench-moderator"
+SITE_KEY = "bench-site"
 
 
 def pool_and_test(dataset: Dataset) -> tuple[list[Item], list[Item]]:
@@ -48,53 +44,81 @@ def pool_and_test(dataset: Dataset) -> tuple[list[Item], list[Item]]:
     return dataset.train, dataset.test
 
 
-def export(items: list[Item], label: str, path: Path) -> None:
-    """A site's history as `moderation import --format jsonl` reads it."""
-    with path.open("w", encoding="utf-8") as handle:
-        for item in items:
-            record = {"comment": item.comment, "name": item.name,
-                      "spam": item.label if label == "spam" else 0, "toxic": item.label if label == "toxicity" else 0}
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+def choose(pool: list[Item], label: str, count: int, order: str, model) -> list[Item]:
+    """The first `count` items of the pool in the given order, judged by the starting model."""
+    count = min(count, len(pool))
+    if order == "random":
+        return random.Random(0).sample(pool, count)
+    scores = np.array([getattr(s, label) for s in model.score_many([i.fields() for i in pool], explain=False)])
+    return [pool[i] for i in np.argsort(np.abs(scores - 0.5))[:count]]
 
 
-def roc_auc(model, test: list[Item], label: str) -> float:
-    """ROC-AUC of one label's score on the test items."""
-    y = np.array([i.label for i in test])
-    return float(roc_auc_score(y, model.probabilities([i.fields() for i in test])[label]))
+def feedback_body(item: Item, label: str, number: int) -> dict:
+    """A POST /v1/feedback body for one dataset item."""
+    return {"name": item.name or f"Reader {number}", "email": f"reader{number}@example.org",
+            "comment": item.comment[:10_000] or ".",
+            "labels": {"spam": bool(item.label) if label == "spam" else False,
+                       "toxic": bool(item.label) if label == "toxicity" else False}}
 
 
-def run_once(items: list[Item], test: list[Item], label: str, base_settings: dict) -> dict:
-    """A fresh instance, the items imported, retrained; the new model's ROC-AUC on test."""
+def send_report(client, item: Item, label: str, number: int):
+    """An honest site's report of one dataset item: Akismet for spam, Perspective for toxicity."""
+    if label == "spam":
+        form = {"api_key": SITE_KEY, "blog": "http://blog.example.org", "user_ip": "203.0.113.5",
+                "comment_author": item.name or f"Reader {number}",
+                "comment_author_email": f"reader{number}@example.org", "comment_content": item.comment[:10_000] or "."}
+        return client.post(f"/1.1/submit-{'spam' if item.label else 'ham'}", data=form)
+    body = {"comment": {"text": item.comment[:10_000] or "."}, "languages": ["en"],
+            "attributeScores": {"TOXICITY": {"summaryScore": {"value": float(item.label)}}}}
+    return client.post(f"/v1alpha1/comments:suggestscore?key={SITE_KEY}", json=body)
+
+
+def run_once(dataset: Dataset, items: list[Item], test: list[Item], base_settings: dict, channel: str) -> dict:
+    """A fresh instance, N labels through the API (a moderator's or a site's), retrain, and the new model's
+    ROC-AUC on test."""
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = Path(tmp) / "models"
         shutil.copytree(base_settings["MODEL_DIR"], model_dir)
-        config = {**base_settings, "DATABASE_URL": f"sqlite:///{tmp}/bench.db", "MODEL_DIR": str(model_dir)}
-        database = Database(config["DATABASE_URL"])
-        database.upgrade()
-        history = Path(tmp) / "history.jsonl"
-        export(items, label, history)
-        report = import_rows(database, tabular_rows(history, "jsonl"), history.name, "jsonl", "bench")
+        config = {**base_settings, "DATABASE_URL": f"sqlite:///{tmp}/bench.db", "MODEL_DIR": str(model_dir),
+                  "SITE_KEYS": [SITE_KEY], "MODERATOR_KEYS": [KEY], "TESTING": True,
+                  "RATE_LIMITS": {name: "" for name in DEFAULT_LIMITS}}
+        Database(config["DATABASE_URL"]).upgrade()
+        app = create_app(config)
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {KEY}"}
+        for number, item in enumerate(items):
+            if channel == "report":
+                response = send_report(client, item, dataset.label, number)
+            else:
+                response = client.post("/v1/feedback", json=feedback_body(item, dataset.label, number),
+                                       headers=headers)
+            if response.status_code not in (200, 201):
+                raise RuntimeError(f"{channel} refused: {response.get_data(as_text=True)}")
         started = time.perf_counter()
-        result = train_new_version(config, database, activate=False)
-        model = ModelStore(model_dir).load(result["version"]).model
-        database.dispose()
-        return {"n": len(items), "imported": report.imported, "rejected": len(report.rejected),
-                "roc_auc": roc_auc(model, test, label), "labels_trained": result["sources"]["labels"],
+        result = train_new_version(app.config, app.extensions["moderation.database"], activate=False)
+        model = app.extensions["moderation.model"].store.load(result["version"]).model
+        y = np.array([i.label for i in test])
+        p = model.probabilities([i.fields() for i in test])[dataset.label]
+        sources = result["sources"]
+        trained = sources["reports"] if channel == "report" else sources["moderator"] + sources["moderator_held_out"]
+        return {"n": len(items), "roc_auc": float(roc_auc_score(y, p)), "labels_trained": trained,
                 "train_seconds": round(time.perf_counter() - started, 1)}
 
 
 def main() -> int:
     """Run the learning curve for each dataset and print it."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--datasets", default="youtube-spam,olid")
-    parser.add_argument("--sizes", default=SIZES, help=f"comma-separated label counts, `all` for the whole train "
-                                                       f"split (default {SIZES})")
+    parser.add_argument("--datasets", default="olid,youtube-spam")
+    parser.add_argument("--sizes", default="0,50,200,800")
+    parser.add_argument("--orders", default="uncertain,random")
+    parser.add_argument("--channels", default="moderator,report")
     args = parser.parse_args()
     if not datasets.available():
         print(f"bench-learning: skipped, no datasets at {datasets.DATASETS_DIR}")
         return 0
     loaded = default_model()
     base = settings.from_env()
+    sizes = [int(n) for n in args.sizes.split(",")]
     results = {"model_version": loaded.version, "datasets": {}}
     for name in args.datasets.split(","):
         dataset = datasets.load(name)
@@ -102,24 +126,25 @@ def main() -> int:
             print(f"{name}: files missing, skipped")
             continue
         pool, test = pool_and_test(dataset)
-        start = roc_auc(loaded.model, test, dataset.label)
-        print(f"{name} ({dataset.label}): {len(pool)} labelled comments to import, {len(test)} to test on; "
-              f"shipped model ROC-AUC {start:.3f}", flush=True)
-        alone = roc_auc(train_model(to_examples(pool, dataset.label)).model, test, dataset.label)
-        print(f"  the whole train split alone, without the team corpus: ROC-AUC {alone:.3f}", flush=True)
-        curve = []
-        for size in args.sizes.split(","):
-            count = len(pool) if size == "all" else int(size)
-            if count > len(pool):
-                print(f"  N={count:5d}  more than the {len(pool)} labelled comments there are: see N=all")
-                continue
-            chosen = pool if size == "all" else random.Random(0).sample(pool, count)
-            figures = run_once(chosen, test, dataset.label, base)
-            curve.append(figures)
-            print(f"  N={len(chosen):5d}{' (all)' if size == 'all' else '      '} imported, corpus + labels: "
-                  f"ROC-AUC {figures['roc_auc']:.3f}  ({figures['imported']} imported, {figures['rejected']} "
-                  f"rejected by validation; trained in {figures['train_seconds']} s)", flush=True)
-        results["datasets"][name] = {"shipped_roc_auc": start, "train_split_alone_roc_auc": alone, "curve": curve}
+        y = np.array([i.label for i in test])
+        start = roc_auc_score(y, loaded.model.probabilities([i.fields() for i in test])[dataset.label])
+        print(f"{name} ({dataset.label}): {len(pool)} comments to label, {len(test)} to test; "
+              f"default model ROC-AUC {start:.3f}")
+        curves, no_labels = {}, None
+        for channel in args.channels.split(","):
+            for order in args.orders.split(","):
+                curve = curves[f"{channel}/{order}"] = []
+                for size in sizes:
+                    if size == 0 and no_labels is not None:
+                        curve.append(no_labels)  # no labels: the same run
+                        continue
+                    figures = run_once(dataset, choose(pool, dataset.label, size, order, loaded.model), test, base,
+                                       channel)
+                    no_labels = figures if size == 0 else no_labels
+                    curve.append(figures)
+                    print(f"  {channel:9} {order:9} N={size:4d}  ROC-AUC {figures['roc_auc']:.3f}  (trained on "
+                          f"{figures['labels_trained']} labels, {figures['train_seconds']} s)", flush=True)
+        results["datasets"][name] = {"default_roc_auc": start, "curves": curves}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "learning.json").write_text(json.dumps(results, indent=2))
     return 0

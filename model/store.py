@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import platform
@@ -53,6 +54,11 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _signature(key: bytes, manifest: dict) -> str:
+    unsigned = {name: value for name, value in manifest.items() if name != "signature"}
+    return hmac.new(key, json.dumps(unsigned, sort_keys=True).encode(), hashlib.sha256).hexdigest()
+
+
 @dataclass(frozen=True)
 class LoadedModel:
     """A model ready to score, with the manifest it was checked against."""
@@ -67,10 +73,16 @@ class LoadedModel:
 
 
 class ModelStore:
-    """A directory of model versions: <root>/<version>/{model.joblib,manifest.json} and an ACTIVE pointer."""
+    """A directory of model versions: <root>/<version>/{model.joblib,manifest.json} and an ACTIVE pointer.
 
-    def __init__(self, root: str | os.PathLike):
+    With a signing key, every manifest saved is signed (HMAC-SHA256) and no artifact is unpickled unless its
+    manifest's signature checks: the hash in a manifest proves nothing if whoever placed the artifact also wrote
+    the manifest beside it. Without one (a notebook, a benchmark), manifests are neither signed nor checked.
+    """
+
+    def __init__(self, root: str | os.PathLike, signing_key: bytes | None = None):
         self.root = Path(root).resolve()
+        self.signing_key = signing_key
 
     def save(self, result: TrainingResult, **extra) -> dict:
         """Write a new version and return its manifest; it is not activated."""
@@ -89,6 +101,8 @@ class ModelStore:
             "artifact_sha256": _sha256(directory / ARTIFACT),
             **extra,
         }
+        if self.signing_key is not None:
+            manifest["signature"] = _signature(self.signing_key, manifest)
         (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
         return manifest
 
@@ -140,6 +154,7 @@ class ModelStore:
         """Load one version after checking its hash and library versions against the manifest."""
         directory = self._directory(version)
         manifest = self.manifest(version)
+        self.check_signature(version, manifest)
         artifact = directory / ARTIFACT
         if not artifact.is_file():
             raise ModelLoadError(f"model version {version} has no artifact file")
@@ -162,6 +177,22 @@ class ModelStore:
         if not isinstance(model, ModerationModel):
             raise ModelLoadError(f"model version {version} does not hold a ModerationModel")
         return LoadedModel(model=model, manifest=manifest)
+
+    def check_signature(self, version: str, manifest: dict) -> None:
+        """Raise ModelLoadError unless the manifest carries this store's signature (when it has a key)."""
+        if self.signing_key is None:
+            return
+        signature = manifest.get("signature")
+        if not isinstance(signature, str) or not hmac.compare_digest(signature,
+                                                                      _signature(self.signing_key, manifest)):
+            raise ModelLoadError(f"model version {version}: its manifest is not signed with this instance's secret "
+                                 "(was it copied from elsewhere? `moderation models sign` adopts it)")
+
+    def sign(self, version: str) -> None:
+        """Sign an existing version's manifest with this store's key: the operator vouches for it."""
+        manifest = self.manifest(version)
+        manifest["signature"] = _signature(self.signing_key, manifest)
+        (self._directory(version) / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
 
     def load_active(self) -> LoadedModel:
         """Load the active version; raises ModelLoadError if there is none."""

@@ -6,10 +6,10 @@ import argparse
 import json
 import sys
 
-from model import ModelLoadError, ModelStore
+from model import ModelLoadError
 from moderation import settings as settings_module
 from moderation.importing import FORMATS, ImportFailed, Unlabelled, import_rows, remove_batch, rows_from, wordpress_rows
-from moderation.instance import private_folder
+from moderation.instance import model_store, private_folder, secret_key
 from moderation.keys import MODERATOR, SITE, create_key, legacy_keys_file, list_keys, revoke_key
 from moderation.retraining import train_new_version
 from moderation.schemas import isoformat
@@ -148,6 +148,20 @@ def cmd_keys(args: argparse.Namespace, settings: dict) -> int:
     return 0
 
 
+def cmd_models_sign(args: argparse.Namespace, settings: dict) -> int:
+    """Sign a model version's manifest with this instance's secret, so the service will load it (only for
+    versions you trust: one trained elsewhere, or by a release that did not sign)."""
+    models = model_store(settings)
+    try:
+        models.manifest(args.version)
+        models.sign(args.version)
+    except ModelLoadError as error:
+        print(f"moderation: {error}", file=sys.stderr)
+        return 2
+    print(f"Signed model version {args.version}.")
+    return 0
+
+
 def cmd_init(args: argparse.Namespace, settings: dict) -> int:
     """Prepare an instance: migrate the database, keys (if none are configured) and a model (if none is active,
     or the active one no longer loads)."""
@@ -155,7 +169,7 @@ def cmd_init(args: argparse.Namespace, settings: dict) -> int:
     database = _database(settings)
     if not settings["SITE_KEYS"] and not settings["MODERATOR_KEYS"]:
         _first_keys(database)
-    models = ModelStore(settings["MODEL_DIR"])
+    models = model_store(settings)
     if models.active_version() is None:
         print("No model yet: training the default model from training_data/ ...")
     else:
@@ -198,6 +212,11 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("action", nargs="?", choices=("list", "remove"), default="list")
     imports.add_argument("batch", nargs="?", help="the batch to remove")
     imports.set_defaults(handler=cmd_imports)
+    models = commands.add_parser("models", help="model versions in the store").add_subparsers(dest="action",
+                                                                                             required=True)
+    sign = models.add_parser("sign", help=cmd_models_sign.__doc__)
+    sign.add_argument("version")
+    sign.set_defaults(handler=cmd_models_sign)
     init = commands.add_parser("init", help=cmd_init.__doc__)
     init.set_defaults(handler=cmd_init)
     keys = commands.add_parser("keys", help=cmd_keys.__doc__)
@@ -222,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = settings_module.from_env()
-        private_folder(settings_module.instance_path())
+        settings["SECRET_KEY"] = secret_key(private_folder(settings_module.instance_path()))
         return args.handler(args, settings)
     except (settings_module.SettingsError, ImportFailed, StoreUnavailable, SchemaOutdated, ValueError,
             OSError) as error:

@@ -33,7 +33,7 @@ from defusedxml import DefusedXmlException, ElementTree
 
 from model.corpus import CATEGORIES
 from moderation.retraining import is_evaluation_text
-from moderation.schemas import ImportedComment, LabelSource
+from moderation.schemas import ImportedComment
 from moderation.store import Database
 from moderation.store import audit as audit_repo
 from moderation.store import labels as labels_repo
@@ -410,8 +410,7 @@ def _store(database: Database, rows: Iterable[SourceRow], report: ImportReport, 
 
     def flush() -> None:
         with database.transaction() as connection:
-            report.imported += labels_repo.insert_many(connection, pending, LabelSource.IMPORT, actor,
-                                                       batch=report.batch)
+            report.imported += labels_repo.insert_many(connection, pending, actor, batch=report.batch)
         pending.clear()
 
     for row in rows:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
+
+from model import ModelStore
 
 SECRET_FILE = "secret.key"  # noqa: S105 (a file name, not a secret)
 SECRET_VARIABLE = "MODERATION_SECRET_KEY"  # noqa: S105 (a variable name)
@@ -45,3 +49,13 @@ def secret_key(instance: str | os.PathLike, environ=os.environ) -> str:
             with os.fdopen(descriptor, "w") as handle:
                 handle.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
+
+
+def model_signing_key(secret: str) -> bytes:
+    """The key that signs model manifests, derived from the instance secret (one secret, one purpose per key)."""
+    return hmac.new(secret.encode(), b"model-manifests", hashlib.sha256).digest()
+
+
+def model_store(settings) -> ModelStore:
+    """The instance's model store: manifests signed, and checked before loading, with its secret."""
+    return ModelStore(settings["MODEL_DIR"], signing_key=model_signing_key(settings["SECRET_KEY"]))

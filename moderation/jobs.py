@@ -20,7 +20,8 @@ class JobRunner:
 
     def __init__(self, settings: dict, database: Database):
         self.settings = {key: settings[key] for key in (
-            "DATABASE_URL", "MODEL_DIR", "TRAINING_DATA_DIR", "LABEL_WEIGHT", "PROMOTION_TOLERANCE")}
+            "DATABASE_URL", "MODEL_DIR", "TRAINING_DATA_DIR", "LABEL_WEIGHT", "REPORT_WEIGHT", "IMPORT_WEIGHT",
+            "REPORT_KEY_SHARE", "PROMOTION_TOLERANCE", "SECRET_KEY")}
         self.database = database
         self.enabled = settings["RUN_JOBS"]
         # spawn, not fork: a forked copy of a threaded web worker can inherit held locks.

@@ -29,7 +29,7 @@ from moderation.store.tables import rate_counters
 # What each limit counts, and the setting (MODERATION_RATE_LIMIT_<NAME>) that sets it.
 KEY, COMMENT_IP, COMMENT_EMAIL, REPORTS, AUTH_FAILURES = "key", "ip", "email", "reports", "auth_failures"
 DEFAULT_LIMITS = {
-    KEY: "1200/minute",
+    KEY: "6000/minute",
     COMMENT_IP: "10/minute;100/hour",
     COMMENT_EMAIL: "10/minute;100/hour",
     REPORTS: "60/minute;1000/day",

@@ -5,18 +5,22 @@ from __future__ import annotations
 import hashlib
 import logging
 import traceback
+from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from sklearn.metrics import roc_auc_score
 
-from model import LABELS, Example, ModelLoadError, ModelStore, ModerationModel, load_training_data, train_model
+from model import LABELS, Example, ModelLoadError, ModerationModel, load_training_data, train_model
 from model.training import label_vector
-from moderation.schemas import JobStatus
+from moderation.instance import model_store
+from moderation.schemas import JobStatus, Provenance
 from moderation.store import Database
 from moderation.store import audit as audit_repo
 from moderation.store import jobs as jobs_repo
 from moderation.store import labels as labels_repo
+from moderation.store.labels import StoredLabel
 
 log = logging.getLogger(__name__)
 FROZEN_SHARE = 0.1
@@ -39,49 +43,105 @@ class TrainingSet:
     sources: dict[str, int]
 
 
+@dataclass(frozen=True)
+class LabelWeights:
+    """How much each kind of label counts in training, against 1 for a team corpus example."""
+
+    moderator: float = 5.0
+    report: float = 1.0
+    imported: float = 1.0
+    # One key's reports together weigh at most this share of the corpus: a site that floods reports moves the
+    # model no further than a site that reports what its moderators see.
+    report_key_share: float = 0.02
+
+    @classmethod
+    def from_settings(cls, settings: Mapping) -> LabelWeights:
+        """The weights the settings give."""
+        return cls(moderator=settings["LABEL_WEIGHT"], report=settings["REPORT_WEIGHT"],
+                   imported=settings["IMPORT_WEIGHT"], report_key_share=settings["REPORT_KEY_SHARE"])
+
+
 def _key(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def labelled_examples(database: Database, weight: float) -> tuple[list[Example], list[Example]]:
-    """Every stored label as (training examples, held-out evaluation examples)."""
-    with database.reading() as connection:
-        stored = labels_repo.every(connection)
-    train, evaluation = [], []
-    for label in stored:
-        example = Example(comment=label.comment, name=label.name, email=label.email, url=label.url,
-                          spam=None if label.spam is None else int(label.spam),
-                          toxic=None if label.toxic is None else int(label.toxic),
-                          category=label.category if label.toxic else None,
-                          weight=weight, source=f"labels/{label.source}")
-        (evaluation if label.evaluation else train).append(example)
-    return train, evaluation
+def _example(label: StoredLabel, weight: float) -> Example:
+    return Example(comment=label.comment, name=label.name, email=label.email, url=label.url,
+                   spam=None if label.spam is None else int(label.spam),
+                   toxic=None if label.toxic is None else int(label.toxic),
+                   category=label.category if label.toxic else None, weight=weight,
+                   source=f"{label.provenance}/{label.source}")
 
 
-def gather(training_dir: str | Path, database: Database | None, label_weight: float) -> TrainingSet:
-    """The corpus (minus its frozen part), plus labels weighted label_weight; labels win where texts collide.
+def labelled_examples(labels: list[StoredLabel], corpus_texts: set[str], corpus_weight: float,
+                      weights: LabelWeights) -> tuple[list[Example], list[Example], dict[str, int]]:
+    """Stored labels as (training examples, held-out evaluation examples, counts by provenance).
 
-    The evaluation set is fixed: the frozen part of the corpus, which no model trains on, plus the
-    held-out share of the labels.
+    Precedence, per text: a moderator's label (the latest) wins over the team corpus, which wins over sites'
+    reports, which win over imports. Each key's report on a text is one vote, and one key's reports together
+    weigh at most `report_key_share` of the corpus. Only moderators' labels are ever held out for evaluation.
     """
+    moderated: dict[str, StoredLabel] = {}
+    reported: dict[str, dict[str, StoredLabel]] = defaultdict(dict)
+    imported: dict[str, StoredLabel] = {}
+    for label in labels:
+        key = _key(label.comment)
+        if label.provenance is Provenance.MODERATOR:
+            moderated[key] = label
+        elif label.provenance is Provenance.REPORT:
+            reported[key][label.created_by] = label
+        else:
+            imported[key] = label
+    outranked = set(moderated) | corpus_texts
+    votes = [label for key, by_key in reported.items() if key not in outranked for label in by_key.values()]
+    per_key = Counter(label.created_by for label in votes)
+    cap = weights.report_key_share * corpus_weight
+    train, evaluation = [], []
+    for label in moderated.values():
+        (evaluation if label.evaluation else train).append(_example(label, weights.moderator))
+    for label in votes:
+        total = per_key[label.created_by] * weights.report
+        weight = weights.report * min(1.0, cap / total) if total > 0 else 0.0
+        if weight > 0:  # a weight of 0 (MODERATION_REPORT_WEIGHT=0) leaves reports out of training
+            train.append(_example(label, weight))
+    imports = [label for key, label in imported.items() if key not in outranked and key not in reported]
+    train.extend(_example(label, weights.imported) for label in imports)
+    counts = {"moderator": len(moderated), "moderator_held_out": len(evaluation), "reports": len(votes),
+              "reporting_keys": len(per_key), "imports": len(imports)}
+    return train, evaluation, counts
+
+
+def gather(training_dir: str | Path, database: Database | None, weights: LabelWeights | None = None) -> TrainingSet:
+    """The corpus (minus its frozen part) plus the stored labels, each weighted as `labelled_examples` says.
+
+    The evaluation set is fixed: the frozen part of the corpus, which no model trains on, plus the held-out
+    share of moderators' labels. No report or import ever decides what the promotion gate judges on.
+    """
+    weights = weights or LabelWeights()
     corpus = load_training_data(Path(training_dir))
     frozen = [e for e in corpus if is_evaluation_text(e.comment, FROZEN_SHARE)]
     trainable = [e for e in corpus if not is_evaluation_text(e.comment, FROZEN_SHARE)]
-    labelled, labelled_eval = labelled_examples(database, label_weight) if database else ([], [])
-    overridden = {_key(e.comment) for e in labelled + labelled_eval}
+    stored = []
+    if database is not None:
+        with database.reading() as connection:
+            stored = labels_repo.every(connection)
+    labelled, held_out, counts = labelled_examples(
+        stored, {_key(e.comment) for e in corpus}, sum(e.weight for e in trainable), weights)
+    overridden = {_key(e.comment) for e in labelled + held_out if e.source.startswith(Provenance.MODERATOR)}
     trainable = [e for e in trainable if _key(e.comment) not in overridden]
-    sources = {"corpus": len(trainable), "corpus_frozen": len(frozen), "labels": len(labelled),
-               "labels_held_out": len(labelled_eval)}
-    return TrainingSet(train=trainable + labelled, evaluation=frozen + labelled_eval, sources=sources)
+    sources = {"corpus": len(trainable), "corpus_frozen": len(frozen), **counts}
+    return TrainingSet(train=trainable + labelled, evaluation=frozen + held_out, sources=sources)
 
 
 def roc_auc_by_label(model: ModerationModel, examples: list[Example]) -> dict[str, float | None]:
-    """ROC-AUC of each label's score on examples (None where a label has one class only)."""
+    """ROC-AUC of each label's score on the examples that know it (None where a label has one class only)."""
     probabilities = model.probabilities([e.fields() for e in examples])
     result = {}
     for label in LABELS:
         y = label_vector(examples, label)
-        result[label] = round(float(roc_auc_score(y, probabilities[label])), 4) if 0 < y.sum() < len(y) else None
+        known = y >= 0
+        y, p = y[known], probabilities[label][known]
+        result[label] = round(float(roc_auc_score(y, p)), 4) if 0 < y.sum() < len(y) else None
     return result
 
 
@@ -107,8 +167,8 @@ def train_new_version(settings: dict, database: Database | None, activate: bool)
 
     The first version of an empty model store is always activated: a service needs a model.
     """
-    models = ModelStore(settings["MODEL_DIR"])
-    training = gather(settings["TRAINING_DATA_DIR"], database, settings["LABEL_WEIGHT"])
+    models = model_store(settings)
+    training = gather(settings["TRAINING_DATA_DIR"], database, LabelWeights.from_settings(settings))
     result = train_model(training.train)
     try:
         active = models.load_active()

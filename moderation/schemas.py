@@ -87,14 +87,29 @@ class JobStatus(StrEnum):
     FAILED = "failed"
 
 
+class Provenance(StrEnum):
+    """Who vouches for a label, highest precedence first: a moderator, a site's report, an import."""
+
+    MODERATOR = "moderator"
+    REPORT = "report"
+    IMPORT = "import"
+
+
 class LabelSource(StrEnum):
-    """Where a labelled example came from."""
+    """The channel a labelled example came through."""
 
     REVIEW = "review"
     FEEDBACK = "feedback"
     AKISMET = "akismet"
     PERSPECTIVE = "perspective"
     IMPORT = "import"
+
+    @property
+    def provenance(self) -> Provenance:
+        """Who vouches for labels from this channel."""
+        if self in (LabelSource.REVIEW, LabelSource.FEEDBACK):
+            return Provenance.MODERATOR
+        return Provenance.IMPORT if self is LabelSource.IMPORT else Provenance.REPORT
 
 
 # Field validators. They raise ValueError with the sentence a client sees.
@@ -567,6 +582,16 @@ class LabelCreated:
 
     id: int
     labels: Labels
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a site's report says: each label it speaks to, None where it says nothing ("not spam" says nothing
+    about toxicity)."""
+
+    spam: bool | None = None
+    toxic: bool | None = None
+    category: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import logging
 
 from flask import Flask, current_app
 
-from model import ModelStore
 from moderation.active_model import ActiveModel
+from moderation.instance import model_store
 from moderation.jobs import JobRunner
 from moderation.keys import KeyRing, stored_keys
 from moderation.limits import RateLimiter, make_limiter
@@ -43,7 +43,7 @@ def _database(app: Flask) -> Database:
 def init_app(app: Flask) -> None:
     """Open the database, load the key ring and the active model (start-up, never import time)."""
     database = _database(app)
-    active = ActiveModel(ModelStore(app.config["MODEL_DIR"]), app.config["MODEL_CHECK_SECONDS"])
+    active = ActiveModel(model_store(app.config), app.config["MODEL_CHECK_SECONDS"])
     active.load()
     app.extensions["moderation.database"] = database
     app.extensions["moderation.model"] = active

@@ -10,12 +10,16 @@ from pathlib import Path
 import pytest
 
 from model import ModelStore, load_training_data, train_model
+from moderation.instance import model_signing_key
+from moderation.limits import DEFAULT_LIMITS
 from moderation.retraining import gather
 from moderation.store import Database
 from service import create_app
 
 TRAINING_DATA = Path(__file__).resolve().parent.parent / "training_data"
+SECRET_KEY = "secret-key-for-tests"
 SITE_KEY = "site-key-for-tests"
+NO_RATE_LIMITS = {name: "" for name in DEFAULT_LIMITS}  # an empty limit is off; a missing one is the default
 MODERATOR_KEY = "moderator-key-for-tests"
 
 
@@ -49,8 +53,8 @@ def small_data_dir(tmp_path_factory, small_examples):
 def trained_store(tmp_path_factory, small_data_dir):
     """A model store holding two small models trained once per session, the way the service trains
     (the frozen evaluation part held out); the older one is active."""
-    store = ModelStore(tmp_path_factory.mktemp("models"))
-    training = gather(small_data_dir, None, label_weight=5.0)
+    store = ModelStore(tmp_path_factory.mktemp("models"), signing_key=model_signing_key(SECRET_KEY))
+    training = gather(small_data_dir, None)
     first = store.save(train_model(training.train))
     store.save(train_model(training.train, seed=1))
     store.activate(first["version"])
@@ -62,7 +66,7 @@ def model_store(trained_store, tmp_path):
     """A private copy of the session's model store, so a test may change it freely."""
     root = tmp_path / "models"
     shutil.copytree(trained_store.root, root)
-    return ModelStore(root)
+    return ModelStore(root, signing_key=trained_store.signing_key)
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +92,7 @@ def app_config(database_url, model_store, small_data_dir):
     """The test configuration: its own SQLite file, model store and keys."""
     return {
         "TESTING": True,
-        "SECRET_KEY": "secret-key-for-tests",
+        "SECRET_KEY": SECRET_KEY,
         "DATABASE_URL": database_url,
         "MODEL_DIR": str(model_store.root),
         "SITE_KEYS": [SITE_KEY],

@@ -62,7 +62,7 @@ def stored(client, guid):
 
 def label_events(client, moderator_headers):
     events = client.get("/v1/audit", headers=moderator_headers).get_json()["events"]
-    return [e["details"] for e in events if e["action"] == "label.add"]
+    return [e["details"] for e in events if e["action"] == "label.report"]
 
 
 @pytest.mark.parametrize(("key", "valid"), [(SITE_KEY, True), (MODERATOR_KEY, True), ("not-a-key", False)])
@@ -160,12 +160,12 @@ def test_anonymous_commenters_are_told_apart_by_ip(client):
 
 
 @pytest.mark.parametrize(("submit", "spam"), [("submit_spam", True), ("submit_ham", False)])
-def test_submissions_store_audited_labels(client, wordpress, moderator_headers, submit, spam):
+def test_submissions_are_audited_reports_on_spam_alone(client, wordpress, moderator_headers, submit, spam):
     assert getattr(wordpress, submit)(IP, **CIVIL) is True
     [details] = label_events(client, moderator_headers)
-    assert details["source"] == "akismet"
-    assert details["labels"] == {"spam": spam, "toxic": False, "category": None}
-    assert details["comment_id"] is None
+    # "Not spam" says nothing about toxicity: it stays unknown.
+    assert details == {"source": "akismet", "spam": spam, "toxic": None, "category": None, "comment_id": None,
+                       "status_changed": False}
 
 
 def test_a_submission_attaches_to_the_checked_comment(client, wordpress, recorder, moderator_headers):
@@ -176,13 +176,24 @@ def test_a_submission_attaches_to_the_checked_comment(client, wordpress, recorde
     assert details["comment_id"] == guid
 
 
-def test_a_submission_keeps_the_moderators_toxicity_label(client, wordpress, recorder, moderator_headers):
-    wordpress.comment_check(IP, **CIVIL)
-    labels = {"spam": False, "toxic": True, "category": "insult"}
-    client.post(f"/v1/comments/{recorder.guid}/review", json={"action": "reject", "labels": labels},
-                headers=moderator_headers)
-    assert wordpress.submit_spam(IP, **CIVIL) is True
-    assert label_events(client, moderator_headers)[0]["labels"] == {**labels, "spam": True}
+@pytest.mark.parametrize(("form", "submit", "status"),
+                         [(SPAM, "submit_ham", "accepted"), (CIVIL, "submit_spam", "rejected")])
+def test_a_submission_moves_the_comment_to_what_it_means(client, wordpress, recorder, form, submit, status):
+    wordpress.comment_check(IP, **form)
+    guid = recorder.guid
+    assert getattr(wordpress, submit)(IP, **form) is True
+    assert stored(client, guid)["status"] == status
+
+
+def test_a_submission_never_overrules_a_moderator(client, wordpress, recorder, moderator_headers):
+    wordpress.comment_check(IP, **SPAM)
+    guid = recorder.guid
+    review = {"action": "reject", "labels": {"spam": True, "toxic": False}}
+    assert client.post(f"/v1/comments/{guid}/review", json=review, headers=moderator_headers).status_code == 200
+    assert wordpress.submit_ham(IP, **SPAM) is True
+    comment = stored(client, guid)
+    assert comment["status"] == "rejected" and comment["review"]["labels"]["spam"] is True
+    assert label_events(client, moderator_headers)[0]["status_changed"] is False
 
 
 def test_test_submissions_store_no_label(client, wordpress, moderator_headers):
@@ -215,5 +226,5 @@ def test_wordpress_round_trip_trains_on_the_moderators_spam(client, wordpress, r
     job = wait_for_job(client, moderator_headers, response.get_json()["job"]["id"])
     assert job["status"] == "succeeded", job["error"]
     sources = job["result"]["sources"]
-    # One label, not two: submit-spam updated the label the review made on the same stored comment.
-    assert sources["labels"] + sources["labels_held_out"] == 1
+    # The moderator's label, not the site's report on the same comment: a moderator outranks a site.
+    assert sources["moderator"] + sources["moderator_held_out"] == 1 and sources["reports"] == 0

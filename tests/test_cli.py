@@ -11,8 +11,8 @@ from sqlalchemy import text
 from model import ModelStore
 from moderation.cli import main
 from moderation.keys import KeyRing, stored_keys
-from moderation.retraining import labelled_examples
 from moderation.store import Database
+from moderation.store import labels as labels_repo
 
 
 @pytest.fixture
@@ -145,10 +145,10 @@ def test_import_reads_native_youtube_and_olid_layouts(instance, tmp_path, capsys
     path.write_text(content)
     assert main(["import", str(path), "--format", file_format]) == 0
     assert f"imported {len(expected)}" in capsys.readouterr().out
-    train, held_out = labelled_examples(Database(f"sqlite:///{instance / 'moderation.db'}"), weight=5.0)
-    got = sorted((bool(e.spam), bool(e.toxic), e.category) for e in train + held_out)
-    assert got == sorted(expected)
-    assert all(e.weight == 5.0 for e in train + held_out)
+    with Database(f"sqlite:///{instance / 'moderation.db'}").reading() as connection:
+        stored = labels_repo.every(connection)
+    assert sorted((bool(e.spam), bool(e.toxic), e.category) for e in stored) == sorted(expected)
+    assert {e.provenance for e in stored} == {"import"}
 
 
 @pytest.mark.parametrize(("content", "message"), [

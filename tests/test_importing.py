@@ -11,8 +11,8 @@ from xml.sax.saxutils import escape
 import pytest
 
 from moderation.cli import main
-from moderation.retraining import labelled_examples
 from moderation.store import Database
+from moderation.store import labels as labels_repo
 
 MARIADB = os.environ.get("MODERATION_TEST_MARIADB", "mysql://root@127.0.0.1:3306")
 
@@ -27,9 +27,13 @@ def instance(tmp_path, monkeypatch):
 
 
 def _labels(instance) -> list[tuple[str, str, str, str, int | None, int | None, str | None]]:
-    """Every stored label as (comment, name, email, url, spam, toxic, category), sorted by comment."""
-    train, held_out = labelled_examples(Database(f"sqlite:///{instance / 'moderation.db'}"), weight=5.0)
-    return sorted((e.comment, e.name, e.email, e.url, e.spam, e.toxic, e.category) for e in train + held_out)
+    """Every stored label as (comment, name, email, url, spam, toxic, category), sorted by comment; all of them
+    imports."""
+    with Database(f"sqlite:///{instance / 'moderation.db'}").reading() as connection:
+        stored = labels_repo.every(connection)
+    assert {label.provenance for label in stored} <= {"import"}
+    return sorted((e.comment, e.name, e.email, e.url, None if e.spam is None else int(e.spam),
+                   None if e.toxic is None else int(e.toxic), e.category) for e in stored)
 
 
 # (comment id, approved, type, author, email, url, ip, content): one of each status WordPress keeps, a pingback,

@@ -40,7 +40,7 @@ def test_training_job_adds_an_inactive_version_with_its_labels(client, moderator
     job = start_training(client, moderator_headers)
     assert job["status"] == "succeeded", job["error"]
     result = job["result"]
-    assert result["sources"]["labels"] + result["sources"]["labels_held_out"] == 1
+    assert result["sources"]["moderator"] + result["sources"]["moderator_held_out"] == 1
     assert not result["activated"]
     after = versions(client, moderator_headers)
     assert len(after["versions"]) == len(before["versions"]) + 1

@@ -137,13 +137,14 @@ def test_malformed_json_is_400(client, data, content_type):
     ("model", "value", "labels"),
     [
         ("TOXICITY", 1, {"spam": False, "toxic": True, "category": None}),
-        ("TOXICITY", 0, {"spam": False, "toxic": False, "category": None}),
-        ("SEVERE_TOXICITY", 1, {"spam": False, "toxic": True, "category": None}),
-        ("INSULT", 1, {"spam": False, "toxic": True, "category": "insult"}),
-        ("PROFANITY", 1, {"spam": False, "toxic": True, "category": "obscene"}),
-        ("THREAT", 1, {"spam": False, "toxic": True, "category": "threat"}),
-        ("IDENTITY_ATTACK", 1, {"spam": False, "toxic": True, "category": "identity_attack"}),
-        ("SPAM", 1, {"spam": True, "toxic": False, "category": None}),
+        ("TOXICITY", 0, {"spam": None, "toxic": False, "category": None}),
+        ("SEVERE_TOXICITY", 1, {"spam": None, "toxic": True, "category": None}),
+        ("INSULT", 1, {"spam": None, "toxic": True, "category": "insult"}),
+        ("PROFANITY", 1, {"spam": None, "toxic": True, "category": "obscene"}),
+        ("THREAT", 1, {"spam": None, "toxic": True, "category": "threat"}),
+        ("IDENTITY_ATTACK", 1, {"spam": None, "toxic": True, "category": "identity_attack"}),
+        ("SPAM", 1, {"spam": True, "toxic": None, "category": None}),
+        ("SPAM", 0, {"spam": False, "toxic": None, "category": None}),
     ],
 )
 def test_coral_suggestscore_stores_an_audited_label(client, moderator_headers, model, value, labels):
@@ -152,8 +153,9 @@ def test_coral_suggestscore_stores_an_audited_label(client, moderator_headers, m
     assert response.get_json() == {"clientToken": "comment:c1", "requestedLanguages": ["en"],
                                    "detectedLanguages": []}
     events = client.get("/v1/audit", headers=moderator_headers).get_json()["events"]
-    [details] = [e["details"] for e in events if e["action"] == "label.add"]
-    assert details == {"source": "perspective", "labels": labels, "comment_id": None}
+    [details] = [e["details"] for e in events if e["action"] == "label.report"]
+    # A suggestion says only what its attributes say: the other label stays unknown.
+    assert details == {"source": "perspective", **labels, "comment_id": None, "status_changed": False}
 
 
 def test_the_highest_suggested_category_wins(client, moderator_headers):
@@ -161,7 +163,8 @@ def test_the_highest_suggested_category_wins(client, moderator_headers):
               "THREAT": {"summaryScore": {"value": 0.9}}, "SPAM": {"summaryScore": {"value": 0.2}}}
     assert client.post(SUGGEST, json={**coral_suggest(TOXIC), "attributeScores": scores}).status_code == 200
     events = client.get("/v1/audit", headers=moderator_headers).get_json()["events"]
-    assert events[0]["details"]["labels"] == {"spam": False, "toxic": True, "category": "threat"}
+    assert {k: events[0]["details"][k] for k in ("spam", "toxic", "category")} == \
+        {"spam": False, "toxic": True, "category": "threat"}
 
 
 @pytest.mark.parametrize(

@@ -9,14 +9,14 @@ import uuid
 import pytest
 
 from service import create_app
+from tests.conftest import NO_RATE_LIMITS
 
 CIVIL = {"name": "Ann", "email": "ann@example.org", "comment": "The council meets on Tuesday."}
-OFF = {"key": "", "ip": "", "email": "", "reports": "", "auth_failures": ""}
 REDIS_URL = os.environ.get("MODERATION_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
 
 def limited_app(app_config, **limits):
-    return create_app({**app_config, "RATE_LIMITS": {**OFF, **limits}})
+    return create_app({**app_config, "RATE_LIMITS": {**NO_RATE_LIMITS, **limits}})
 
 
 def post(client, headers, n, **fields):
@@ -86,7 +86,7 @@ def redis_url():
 
 def test_limits_hold_across_workers_through_redis(app_config, site_headers, redis_url):
     email = f"{uuid.uuid4().hex[:12]}@example.org"  # a fresh counter, whatever Redis held before
-    workers = [create_app({**app_config, "REDIS_URL": redis_url, "RATE_LIMITS": {**OFF, "email": "3/hour"}})
+    workers = [create_app({**app_config, "REDIS_URL": redis_url, "RATE_LIMITS": {**NO_RATE_LIMITS, "email": "3/hour"}})
                .test_client() for _ in range(2)]
     statuses = [post(workers[n % 2], site_headers, n, email=email).status_code for n in range(5)]
     assert statuses == [201, 201, 201, 429, 429]

@@ -232,6 +232,19 @@ def apply_review(connection: Connection, comment_id: str, review: ReviewIn, acto
     return get(connection, comment_id), previous
 
 
+def apply_report(connection: Connection, comment_id: str, status: Status, spam: bool | None) -> bool:
+    """Move a comment a site reported to the status the report means, unless a moderator here has reviewed it:
+    a moderator outranks a site. Returns whether the comment moved."""
+    row = connection.execute(select(_C.review).where(_C.id == comment_id).with_for_update()).first()
+    if row is None or row.review:
+        return False
+    values = {"status": status, "updated_at": utcnow()}
+    if spam:
+        values["flagged_spam"] = True
+    connection.execute(comments.update().where(_C.id == comment_id).values(**values))
+    return True
+
+
 def stats(connection: Connection, days: int) -> Stats:
     """Decisions and reason codes (live and shadow) over the last days."""
     since = utcnow() - timedelta(days=days)

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
-from moderation.schemas import Labels, LabelSource
+from moderation.schemas import Labels, LabelSource, Provenance
 from moderation.store.db import as_utc, utcnow
 from moderation.store.tables import import_batches
 from moderation.store.tables import labels as labels_table
@@ -20,45 +20,55 @@ _B = import_batches.c
 
 @dataclass(frozen=True)
 class StoredLabel:
-    """A labelled example as training reads it."""
+    """A labelled example as training reads it; spam or toxic is None where the label says nothing about it."""
 
     id: int
+    comment_id: str | None
     comment: str
     name: str
     email: str
     url: str
-    spam: bool
-    toxic: bool
+    spam: bool | None
+    toxic: bool | None
     category: str | None
+    provenance: Provenance
     source: LabelSource
     evaluation: bool
+    created_by: str
 
 
-def upsert(connection: Connection, fields: Mapping[str, str], labels: Labels, source: LabelSource, actor: str,
-           evaluation: bool, comment_id: str | None = None) -> int:
-    """Store a labelled example; for a stored comment, replace the label it already has. Returns its id."""
+def _new_row(fields: Mapping[str, str], source: LabelSource, actor: str, comment_id: str | None,
+             evaluation: bool) -> dict:
+    return {"comment_id": comment_id, "name": fields.get("name", ""), "email": fields.get("email", ""),
+            "url": fields.get("url", ""), "comment": fields["comment"], "provenance": source.provenance,
+            "source": source, "evaluation": evaluation, "created_by": actor, "created_at": utcnow()}
+
+
+def _replace_or_insert(connection: Connection, existing: int | None, values: dict, row: dict) -> int:
+    if existing is not None:
+        connection.execute(labels_table.update().where(_L.id == existing).values(**values))
+        return existing
+    return connection.execute(labels_table.insert(), {**row, **values}).inserted_primary_key[0]
+
+
+def upsert_moderator(connection: Connection, fields: Mapping[str, str], labels: Labels, source: LabelSource,
+                     actor: str, evaluation: bool, comment_id: str | None = None) -> int:
+    """Store a moderator's label; a stored comment keeps one, the latest. Returns its id."""
     values = {"spam": labels.spam, "toxic": labels.toxic, "category": labels.category, "source": source,
               "created_by": actor}
+    existing = None
     if comment_id is not None:
-        existing = connection.execute(select(_L.id).where(_L.comment_id == comment_id)).scalar()
-        if existing is not None:
-            connection.execute(labels_table.update().where(_L.id == existing).values(**values))
-            return existing
-    result = connection.execute(labels_table.insert(), {
-        **values, "comment_id": comment_id, "name": fields.get("name", ""), "email": fields.get("email", ""),
-        "url": fields.get("url", ""), "comment": fields["comment"], "evaluation": evaluation,
-        "created_at": utcnow()})
-    return result.inserted_primary_key[0]
+        existing = connection.execute(select(_L.id).where(
+            _L.comment_id == comment_id, _L.provenance == Provenance.MODERATOR)).scalar()
+    return _replace_or_insert(connection, existing, values,
+                              _new_row(fields, source, actor, comment_id, evaluation))
 
 
 def insert_many(connection: Connection, rows: Iterable[tuple[Mapping[str, str], Labels | ImportedLabels, bool]],
-                source: LabelSource, actor: str, batch: str | None = None) -> int:
-    """Store many labelled examples (imports, of one batch if given); returns how many."""
-    now = utcnow()
-    values = [{"name": fields.get("name", ""), "email": fields.get("email", ""), "url": fields.get("url", ""),
-               "comment": fields["comment"], "spam": labels.spam, "toxic": labels.toxic, "category": labels.category,
-               "source": source, "provenance": "import" if source == LabelSource.IMPORT else "moderator",
-               "evaluation": evaluation, "created_by": actor, "created_at": now, "import_batch": batch}
+                actor: str, batch: str | None = None) -> int:
+    """Store many imported labelled examples, of one import batch if given; returns how many."""
+    values = [{**_new_row(fields, LabelSource.IMPORT, actor, None, evaluation), "spam": labels.spam,
+               "toxic": labels.toxic, "category": labels.category, "import_batch": batch}
               for fields, labels, evaluation in rows]
     if values:
         connection.execute(labels_table.insert(), values)
@@ -131,10 +141,22 @@ def remove_batch(connection: Connection, batch_id: str) -> int | None:
     return removed
 
 
+def for_comment(connection: Connection, comment_id: str) -> list[StoredLabel]:
+    """Every label about one stored comment, oldest first."""
+    return _labels(connection, _L.comment_id == comment_id)
+
+
 def every(connection: Connection) -> list[StoredLabel]:
     """Every stored label, oldest first."""
-    rows = connection.execute(select(_L.id, _L.comment, _L.name, _L.email, _L.url, _L.spam, _L.toxic, _L.category,
-                                     _L.source, _L.evaluation).order_by(_L.id))
-    return [StoredLabel(id=r.id, comment=r.comment, name=r.name, email=r.email, url=r.url, spam=r.spam,
-                        toxic=r.toxic, category=r.category, source=LabelSource(r.source), evaluation=r.evaluation)
-            for r in rows]
+    return _labels(connection, None)
+
+
+def _labels(connection: Connection, condition) -> list[StoredLabel]:
+    statement = select(_L.id, _L.comment_id, _L.comment, _L.name, _L.email, _L.url, _L.spam, _L.toxic, _L.category,
+                       _L.provenance, _L.source, _L.evaluation, _L.created_by).order_by(_L.id)
+    if condition is not None:
+        statement = statement.where(condition)
+    return [StoredLabel(id=r.id, comment_id=r.comment_id, comment=r.comment, name=r.name, email=r.email, url=r.url,
+                        spam=r.spam, toxic=r.toxic, category=r.category, provenance=Provenance(r.provenance),
+                        source=LabelSource(r.source), evaluation=r.evaluation, created_by=r.created_by)
+            for r in connection.execute(statement)]

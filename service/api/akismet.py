@@ -17,13 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 from moderation.keys import SITE, ApiKey
 from moderation.policy import Action, Forced
 from moderation.prepared import PreparedComment
-from moderation.reviewing import add_label
-from moderation.schemas import CommentIn, Labels, LabelSource, StoredComment
+from moderation.reviewing import report
+from moderation.schemas import CommentIn, LabelSource, Report
 from moderation.store import comments as comments_repo
 from moderation.validation import ValidationFailed, validate
 from service.auth import authenticate
 from service.errors import ApiError
-from service.extensions import database, moderator
+from service.extensions import database, limiter, moderator
 from service.operations import operation, validation_settings
 
 bp = Blueprint("akismet", __name__)
@@ -149,13 +149,6 @@ def forced_verdict(request: AkismetRequest) -> Forced | None:
     return None
 
 
-def submitted_labels(spam: bool, stored: StoredComment | None) -> Labels:
-    """Akismet's word on spam; toxicity stays as a moderator labelled it, since Akismet says nothing about it."""
-    reviewed = stored.review.labels if stored and stored.review else None
-    return Labels(spam=spam, toxic=reviewed.toxic if reviewed else False,
-                  category=reviewed.category if reviewed else None)
-
-
 @bp.post("/1.1/verify-key")
 @operation(key=None, body=AkismetRequest, form=True, text=True, responses={200: KeyVerdict}, tags=["akismet"])
 def verify_key(body: AkismetRequest):
@@ -187,13 +180,14 @@ def _submit(body: AkismetRequest, spam: bool) -> Response:
         with database().reading() as connection:
             stored = comments_repo.find_by_fingerprint(connection, comment.email,
                                                        PreparedComment.of(comment).fingerprint)
-        add_label(database(), comment.stored_fields(), submitted_labels(spam, stored), LabelSource.AKISMET, key.id,
-                  comment_id=stored.id if stored else None)
+        # Akismet's word is on spam alone: toxicity stays unknown.
+        report(database(), limiter(), comment.stored_fields(), Report(spam=spam), LabelSource.AKISMET, key.id,
+               comment=stored)
     return _text(SUBMITTED)
 
 
 @bp.post("/1.1/submit-spam")
-@operation(key=None, body=AkismetRequest, form=True, text=True, responses={200: SubmitVerdict}, errors=(503,),
+@operation(key=None, body=AkismetRequest, form=True, text=True, responses={200: SubmitVerdict}, errors=(429, 503),
            tags=["akismet"])
 def submit_spam(body: AkismetRequest):
     """Label a comment as spam for training (attached to the stored comment when it matches one)."""
@@ -201,7 +195,7 @@ def submit_spam(body: AkismetRequest):
 
 
 @bp.post("/1.1/submit-ham")
-@operation(key=None, body=AkismetRequest, form=True, text=True, responses={200: SubmitVerdict}, errors=(503,),
+@operation(key=None, body=AkismetRequest, form=True, text=True, responses={200: SubmitVerdict}, errors=(429, 503),
            tags=["akismet"])
 def submit_ham(body: AkismetRequest):
     """Label a comment as not spam for training (attached to the stored comment when it matches one)."""

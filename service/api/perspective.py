@@ -17,10 +17,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 from moderation.keys import SITE
 from moderation.policy import Fact
 from moderation.prepared import PreparedComment
-from moderation.reviewing import add_label
-from moderation.schemas import CommentIn, Labels, LabelSource
+from moderation.reviewing import report
+from moderation.schemas import CommentIn, LabelSource, Report
 from moderation.validation import settings_from
-from service.extensions import database, moderator
+from service.extensions import database, limiter, moderator
 from service.operations import operation
 
 bp = Blueprint("perspective", __name__, url_prefix="/v1alpha1")
@@ -159,12 +159,14 @@ class SuggestResponse:
     clientToken: Fact[str] = None
 
 
-def suggested_labels(values: dict[Attribute, float]) -> Labels:
-    """Labels from suggested scores: toxic if any toxicity attribute is at least 0.5, spam if SPAM is,
-    and the category of the highest such category attribute."""
-    toxic = any(value >= 0.5 for name, value in values.items() if name != Attribute.SPAM)
+def suggested_report(values: dict[Attribute, float]) -> Report:
+    """What suggested scores say, and only that: spam if SPAM was scored at least 0.5, toxic if any scored
+    toxicity attribute was, with the category of the highest such category attribute; a label no suggested
+    attribute speaks to stays unknown."""
+    toxicity = [value for name, value in values.items() if name != Attribute.SPAM]
     flagged = [(value, CATEGORY_OF[name]) for name, value in values.items() if name in CATEGORY_OF and value >= 0.5]
-    return Labels(spam=values.get(Attribute.SPAM, 0.0) >= 0.5, toxic=toxic,
+    return Report(spam=values[Attribute.SPAM] >= 0.5 if Attribute.SPAM in values else None,
+                  toxic=any(value >= 0.5 for value in toxicity) if toxicity else None,
                   category=max(flagged)[1] if flagged else None)
 
 
@@ -228,9 +230,10 @@ def perspective_analyze(body: AnalyzeRequest):
 
 @bp.post("/comments:suggestscore")
 @operation(key=SITE, key_in_query=True, body=SuggestRequest, invalid_status=400, responses={200: SuggestResponse},
-           errors=(503,), tags=["perspective"])
+           errors=(429, 503), tags=["perspective"])
 def perspective_suggest_score(body: SuggestRequest):
-    """Store the suggested scores as a training label for the text (name and email unknown)."""
-    labels = suggested_labels({name: score.summaryScore.value for name, score in body.attributeScores.items()})
-    add_label(database(), {"comment": body.comment.text.strip()}, labels, LabelSource.PERSPECTIVE, g.api_key.id)
+    """Store the suggested scores as the site's report on the text (name and email unknown)."""
+    said = suggested_report({name: score.summaryScore.value for name, score in body.attributeScores.items()})
+    report(database(), limiter(), {"comment": body.comment.text.strip()}, said, LabelSource.PERSPECTIVE,
+           g.api_key.id)
     return SuggestResponse(requestedLanguages=body.languages, detectedLanguages=[], clientToken=body.clientToken)
