@@ -52,6 +52,7 @@ bench-explanations: model
 
 bench-learning: model
 	$(BIN)/python -m bench.learning
+	$(BIN)/python -m bench.import_learning
 
 # HTTP load under gunicorn and wrk; options through ARGS, e.g. make bench-http ARGS='--worker-class sync,gthread'
 bench-http: model $(BIN)/.bench-installed

@@ -32,15 +32,19 @@ from sklearn.model_selection import StratifiedKFold
 
 from bench import datasets
 from bench.datasets import Dataset, Item
-from model import Example, LoadedModel, ModelLoadError, train_model
+from model import Example, LoadedModel, ModelLoadError, prepare, train_model
 from model.corpus import read_jsonl
+from model.lexicon import lexicon_words
 from model.training import TrainingResult
 from moderation import settings
 from moderation.instance import model_store, secret_key
-from moderation.policy import Action, decide, resolve_thresholds
+from moderation.policy import MILD_SWEARING, Action, casual_swearing, decide, resolve_thresholds
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PROBES = Path(__file__).resolve().parent / "probe_comments.jsonl"
+# Civil comments that swear without insulting anyone, written for the profanity setting's figures (never trained on).
+SWEARING_PROBES = Path(__file__).resolve().parent / "swearing_probes.jsonl"
+PROFANITY_VALUES = ("hold", "allow", "reject")
 
 
 def default_model() -> LoadedModel:
@@ -73,7 +77,53 @@ def report(label: str, items: list[Item], scored, decided: list[str]) -> dict:
               "positives_held_or_rejected": float((~accepted[y == 1]).mean()) if y.sum() else None,
               "negatives_accepted": float(accepted[y == 0].mean()) if (y == 0).any() else None,
               "negatives": int((y == 0).sum()), "negatives_accepted_count": int(accepted[y == 0].sum())}
+    if 0 < y.sum() < len(y):
+        # The operating point a site would pick to accept 95% of its good comments: what share of the bad
+        # ones does the score then catch?
+        cut = float(np.quantile(p[y == 0], 0.95))
+        result["positives_caught_at_95_negatives_accepted"] = float((p[y == 1] > cut).mean())
     return result
+
+
+def _swears(normalized: str) -> bool:
+    return any(not word.startswith(MILD_SWEARING) for word in lexicon_words(normalized, "lexicon_profanity"))
+
+
+def profanity_rates(model, thresholds: dict, sources: dict[str, list[Item]]) -> dict[str, dict]:
+    """Per source of labelled comments, among those that swear (a word of the profanity list, mild ones aside):
+    how many are civil and toxic, how many the policy reads as casual swearing, and under each value of the
+    profanity setting the share of the civil ones accepted and of the toxic ones held or rejected."""
+    rates = {}
+    for name, items in sources.items():
+        normalized = [prepare(item.fields()).normalized for item in items]
+        swearing_items = [(item, text) for item, text in zip(items, normalized, strict=True) if _swears(text)]
+        scored = model.score_many([item.fields() for item, _ in swearing_items], explain=False)
+        found = [(item, score, casual_swearing(text, score))
+                 for (item, text), score in zip(swearing_items, scored, strict=True)]
+        entry = {"n": len(items), "civil_swearing": sum(1 for item, _, _ in found if not item.label),
+                 "toxic_swearing": sum(1 for item, _, _ in found if item.label),
+                 "civil_read_as_casual": sum(1 for item, _, casual in found if casual and not item.label),
+                 "toxic_read_as_casual": sum(1 for item, _, casual in found if casual and item.label)}
+        for value in PROFANITY_VALUES:
+            decided = [(item.label, decide(score, thresholds, "bench", swearing=swearing, profanity=value).decision)
+                       for item, score, swearing in found]
+            civil = [d == Action.ACCEPT for label, d in decided if not label]
+            toxic = [d != Action.ACCEPT for label, d in decided if label]
+            entry[value] = {"civil_accepted": float(np.mean(civil)) if civil else None,
+                            "toxic_held_or_rejected": float(np.mean(toxic)) if toxic else None}
+        rates[name] = entry
+    return rates
+
+
+def print_profanity(rates: dict[str, dict]) -> None:
+    """The profanity setting's table."""
+    print("profanity setting, on the comments that swear (mild words aside): civil ones accepted / toxic ones held "
+          "or rejected, under each value; 'casual' counts those the policy reads as swearing that insults no one")
+    for name, r in rates.items():
+        cells = "  ".join(f"{value}: {fmt(r[value]['civil_accepted'])} / {fmt(r[value]['toxic_held_or_rejected'])}"
+                          for value in PROFANITY_VALUES)
+        print(f"  {name:24} civil {r['civil_swearing']:5d} ({r['civil_read_as_casual']:4d} casual), toxic "
+              f"{r['toxic_swearing']:5d} ({r['toxic_read_as_casual']:4d} casual)  {cells}")
 
 
 def profanity_check_scores(items: list[Item]) -> np.ndarray | None:
@@ -172,7 +222,11 @@ def main() -> int:
     print(f"written probes ({PROBES.name}, never trained on), share the default policy holds or rejects: "
           + ", ".join(f"{kind} ({'toxic' if r['toxic'] else 'civil'}) {r['flagged']}/{r['n']}"
                       for kind, r in results["probes"].items()))
+    swearing_sources = {"written swearing probes": [Item(comment=r["comment"], label=r["toxic"])
+                                                    for _, r in read_jsonl(SWEARING_PROBES)]}
     if not datasets.available():
+        results["profanity"] = profanity_rates(loaded.model, thresholds, swearing_sources)
+        print_profanity(results["profanity"])
         print(f"bench-accuracy: no datasets at {datasets.DATASETS_DIR}, so no dataset figures")
         return save(results)
     wanted = set(args.datasets.split(",")) if args.datasets else None
@@ -232,11 +286,18 @@ def main() -> int:
             print(f"{'':16} {'':9} {'':22} accuracy@0.5 {trained['accuracy_at_0.5']:.3f}  tuned accuracy "
                   f"{trained['accuracy_tuned']:.3f}  macro-F1@0.5 {trained['macro_f1_at_0.5']:.3f}  "
                   f"tuned macro-F1 {trained['macro_f1_tuned']:.3f}")
+        if ours.get("positives_caught_at_95_negatives_accepted") is not None and dataset.label == "spam":
+            print(f"{'':16} {'':9} default model at the cut-off that accepts 95% of the negatives: "
+                  f"{ours['positives_caught_at_95_negatives_accepted']:.1%} of the positives caught")
+        if dataset.label == "toxicity" and dataset.name != "jigsaw-sample":
+            swearing_sources[dataset.name] = items
         if trained and "mixed_10_fold_accuracy" in trained:
             print(f"{'':16} {'':9} {'':22} published protocol (10-fold over all videos mixed): accuracy@0.5 "
                   f"{trained['mixed_10_fold_accuracy']:.3f}")
         entry["seconds"] = round(time.perf_counter() - started, 1)
         results["datasets"][dataset.name] = entry
+    results["profanity"] = profanity_rates(loaded.model, thresholds, swearing_sources)
+    print_profanity(results["profanity"])
     for name, (accepted, total) in (("all_datasets", _pooled(clean.values())),
                                     ("without_civil_comments", _pooled(v for k, v in clean.items()
                                                                        if k != "civil-comments"))):

@@ -44,6 +44,9 @@ class Scores:
     toxicity: float
     categories: dict[str, float] = field(default_factory=dict)
     explanations: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    # The spam score without what only says that the comment links somewhere (links, the url field, the link
+    # token's n-grams): a reject for spam needs evidence beyond a link.
+    spam_without_links: float | None = None
 
     def as_dict(self) -> dict[str, float]:
         """Headline scores plus per-category toxicity, rounded for display."""
@@ -178,6 +181,9 @@ class ModerationModel:
             else:
                 intercepts.extend(self.category_head.intercept_)
             columns.extend(row * ~self._ignored["toxicity"] for row in coef)
+        # One more column: the spam weights of the link-only columns, subtracted to score spam without them.
+        link_weights = columns[0] * self.features.link_columns()
+        columns.append(link_weights)
         self._weights = np.ascontiguousarray(np.column_stack(columns))
         self._intercepts = np.array(intercepts)
         self._slopes = np.array([a for a, _ in self._calibration], dtype=np.float64)
@@ -252,9 +258,12 @@ class ModerationModel:
         n_labels = len(LABELS)
         for indices, values, text in self.features.rows(items):
             weights = self._weights[indices]
-            logits = values @ weights + self._intercepts
+            products = values @ weights
+            logits = products[:-1] + self._intercepts
             calibrated = 1 / (1 + np.exp(self._slopes * logits[:n_labels] + self._offsets))
             probabilities = dict(zip(LABELS, calibrated.tolist(), strict=True))
+            spam_slope, spam_offset = self._calibration[0]
+            without_links = 1 / (1 + np.exp(spam_slope * (logits[0] - products[-1]) + spam_offset))
             categories = {}
             if self._categories:
                 shares = np.exp(logits[n_labels:] - logits[n_labels:].max())
@@ -267,7 +276,8 @@ class ModerationModel:
                 explanations = dict(zip(LABELS, self.features.explain_many(indices, contributions, text),
                                         strict=True))
             results.append(Scores(spam=probabilities["spam"], toxicity=probabilities["toxicity"],
-                                  categories=categories, explanations=explanations))
+                                  categories=categories, explanations=explanations,
+                                  spam_without_links=float(without_links)))
         return results
 
     def score_many(self, examples: Sequence[Mapping[str, str]], explain: bool = True) -> list[Scores]:

@@ -42,7 +42,10 @@ FUNCTION_WORDS = ENGLISH_STOP_WORDS - NEGATIONS - _CONTENT_WORDS
 _PLACEHOLDER_TOKEN = re.compile(r"\b(?:" + "|".join(PLACEHOLDERS) + r")\b")
 # Bumped whenever a change here, in normalisation, in the signals or in the word lists would make an already
 # trained model score differently: the model store refuses artifacts built under another version.
-FEATURES_VERSION = "5"
+FEATURES_VERSION = "6"
+# The signals that only say a comment, or its url field, links somewhere.
+LINK_SIGNALS = frozenset({"links", "distinct_domains", "url_given", "url_tld_uncommon", "link_tld_uncommon",
+                          "name_has_link"})
 
 
 def wording(normalized: str) -> str:
@@ -159,6 +162,19 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         for name, index in self.signals_.vocabulary_.items():
             if name.startswith(LEXICON_PREFIX):
                 mask[self.offsets_[3] + index] = True
+        return mask
+
+    def link_columns(self) -> np.ndarray:
+        """A boolean mask of the columns that say only that a comment links somewhere: the link and url-field
+        signals and the word n-grams of the link token. A spam score that needs them alone to reach a reject is
+        evidence of a link, not of spam."""
+        mask = np.zeros(self.offsets_[-1], dtype=bool)
+        for name, index in self.signals_.vocabulary_.items():
+            if name in LINK_SIGNALS:
+                mask[self.offsets_[3] + index] = True
+        for term, index in self.words_.vocabulary_.items():
+            if "xurlx" in term:
+                mask[self.offsets_[0] + index] = True
         return mask
 
     def non_wording_columns(self) -> np.ndarray:

@@ -6,6 +6,7 @@ A change here changes what trained models compute: bump model.features.FEATURES_
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 import string
@@ -46,6 +47,40 @@ _MONEY_OR_NUMBER = re.compile(
     re.IGNORECASE,
 )
 _REPEATED_CHAR = re.compile(r"(.)\1{2,}")
+# North American toll-free prefixes, the number fake support lines give: "1-800-...", "(888) ...", "+1 877 ...".
+_TOLL_FREE = re.compile(r"^(?:1)?8(?:00|33|44|55|66|77|88)")
+_NOT_DIGIT = re.compile(r"\D+")
+# Fake support and booking spam names a brand and then the service it pretends to be. Each alternative is a
+# fixed sequence of words (separated by bounded runs of spaces or dashes), so the search is linear.
+_SUPPORT_PHRASE = re.compile(
+    r"\b(?:customer|tech(?:nical)?|technical|help|client)[ -]{1,3}(?:service|support|care|desk|line)s?"
+    r"(?:[ -]{1,3}(?:phone|contact|toll[ -]{1,3}free|helpline))?(?:[ -]{1,3}(?:number|no|#))?"
+    r"|\b(?:support|helpline|hotline|contact|booking|reservations?|phone|toll[ -]{1,3}free)[ -]{1,3}(?:phone[ -]{1,3})?"
+    r"(?:number|no|#)s?\b"
+    r"|\btoll[ -]{1,3}free\b",
+    re.IGNORECASE,
+)
+# Runs of non-breaking spaces (as characters or as the HTML entity): padding that lays a spam out in blocks.
+_NBSP_RUN = re.compile(r"(?:\u00a0|&nbsp;|&#160;|&#xa0;){2,}", re.IGNORECASE)
+_LINE_BREAKS = re.compile(r"\n\s*\n|\n")
+_PHRASE_WORD = re.compile(r"[^\W\d_]{2,}")
+# Words a keyword phrase is made of but that repeat in any long comment.
+_GLUE_WORDS = frozenset({"the", "and", "for", "you", "your", "our", "are", "was", "with", "this", "that", "in", "of",
+                         "to", "a", "is", "it", "on", "at", "we", "i", "me", "my", "be", "or", "an", "as", "by",
+                         "not", "have", "has", "they", "their", "he", "she", "his", "her", "it's", "its", "from"})
+# Generic words that show a name field is a search phrase, not a person ("plumber in casablanca",
+# "essay writing service uk", "best tour packages").
+_SERVICE_WORDS = frozenset(
+    {"service", "services", "help", "writing", "essay", "essays", "assignment", "homework", "tour", "tours",
+     "travel", "packages", "package", "holiday", "holidays", "booking", "tickets", "flights", "hotel", "hotels",
+     "rent", "rental", "apartment", "apartments", "villa", "property", "properties", "course", "courses",
+     "training", "certification", "classes", "institute", "academy", "plumber", "plumbing", "cleaning",
+     "movers", "packers", "repair", "clinic", "dentist", "dental", "treatment", "surgery", "doctor", "support",
+     "customer", "number", "phone", "airline", "airlines", "contractors", "contractor", "installation",
+     "cheap", "best", "top", "online", "buy", "near", "price", "cost", "agency", "company", "consultant",
+     "solutions", "software", "app", "development", "design", "web", "seo", "marketing", "digital", "shop",
+     "store", "sale", "deals", "loan", "loans", "insurance", "casino", "escort", "escorts", "call", "girls"}
+)
 _ASCII_LETTERS = string.ascii_letters.encode()
 _ASCII_UPPERCASE = string.ascii_uppercase.encode()
 _ASCII_DIGITS = string.digits.encode()
@@ -131,6 +166,78 @@ def _name_looks_commercial(name: str) -> bool:
     return commercial >= 1 and (len(words) >= 3 or commercial >= 2)
 
 
+def _name_is_keyword_phrase(name: str) -> bool:
+    """Whether the name field is a search phrase ("plumber in casablanca", "Essay Writing Service UK") rather
+    than a person's name or handle."""
+    words = [w.lower() for w in _PHRASE_WORD.findall(name)]
+    if len(words) < 2:
+        return False
+    service = sum(w in _SERVICE_WORDS for w in words)
+    # "in"/"near" a place, or several words of a trade: people's names have neither.
+    return service >= 2 or (service >= 1 and (len(words) >= 3 or "in" in words or "near" in words))
+
+
+def _repeated_phrase_share(comment: str) -> float:
+    """The share of a comment's words that belong to a two-word phrase it says at least three times: the
+    keyword stuffing of support and SEO spam ("airline customer service ... airline customer service ...")."""
+    words = [w.lower() for w in _PHRASE_WORD.findall(comment)]
+    if len(words) < 8:
+        return 0.0
+    counts: dict[tuple[str, str], int] = {}
+    for pair in itertools.pairwise(words):
+        if pair[0] not in _GLUE_WORDS or pair[1] not in _GLUE_WORDS:
+            counts[pair] = counts.get(pair, 0) + 1
+    covered = [False] * len(words)
+    for i, pair in enumerate(itertools.pairwise(words)):
+        if counts.get(pair, 0) >= 3:
+            covered[i] = covered[i + 1] = True
+    return sum(covered) / len(words)
+
+
+def _phones(comment: str) -> list[str]:
+    """The digits of each phone-number shape in a comment."""
+    return [_NOT_DIGIT.sub("", match) for match in _PHONE.findall(comment)]
+
+
+def spam_form_signals(comment: str, name: str, n_digits: int | None) -> dict[str, float]:
+    """Signals of the shapes blog and news-site spam takes, whatever its wording: phone numbers repeated and
+    toll-free, "<brand> customer service number" phrases, keyword phrases repeated, a keyword phrase as the
+    name, padding with non-breaking spaces, short paragraphs, and comments of a word or two."""
+    signals: dict[str, float] = {}
+    if n_digits is None or n_digits >= 10:
+        phones = _phones(comment)
+        if phones:
+            repeats = len(phones) - len(set(phones))
+            if repeats:
+                signals["phone_repeated"] = min(repeats, 3) / 3
+            if any(_TOLL_FREE.match(p) for p in phones):
+                signals["phone_toll_free"] = 1.0
+    support = _count_plain(_SUPPORT_PHRASE, comment, 6)
+    if support:
+        signals["support_phrases"] = support / 6
+    share = _repeated_phrase_share(comment)
+    if share:
+        signals["keyword_phrase_share"] = share
+    if _name_is_keyword_phrase(name):
+        signals["name_keyword_phrase"] = 1.0
+    if "\u00a0" in comment or "&" in comment:
+        runs = sum(1 for _ in zip(range(5), _NBSP_RUN.finditer(comment), strict=False))
+        if runs:
+            signals["nbsp_runs"] = runs / 5
+    if "\n" in comment:
+        lines = [line for line in _LINE_BREAKS.split(comment) if line.strip()]
+        if len(lines) >= 3 and sum(map(len, lines)) / len(lines) < 120:
+            signals["short_paragraphs"] = min(len(lines), 6) / 6
+    if len(_PHRASE_WORD.findall(comment)) <= 2:
+        signals["near_empty"] = 1.0
+    return signals
+
+
+def _count_plain(pattern: re.Pattern, text: str, cap: int) -> int:
+    """How many matches the pattern finds, counting up to cap."""
+    return sum(1 for _ in zip(range(cap), pattern.finditer(text), strict=False))
+
+
 def _tld(domain: str) -> str:
     return domain.rsplit(".", 1)[-1] if "." in domain else ""
 
@@ -164,6 +271,10 @@ def extract_signals(text: PreparedText) -> dict[str, float]:
         "money_amounts": _count(_MONEY_OR_NUMBER, comment, 3) / 3 if n_digits is None or n_digits else 0.0,
         "exclamations": min(comment.count("!"), 10) / 10,
     }
+    signals.update(spam_form_signals(comment, name, n_digits))
+    # An SEO anchor: the keyword phrase of the name field repeated in the comment ("... plumber in casablanca").
+    if text.normalized_name.count(" ") >= 1 and f" {text.normalized_name.strip()} " in f" {text.normalized} ":
+        signals["name_in_comment"] = 1.0
     if _has_mixed_script_word(comment) or _has_mixed_script_word(name):
         signals["mixed_scripts"] = 1.0
     if "@" in name or links_in(name):

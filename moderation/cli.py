@@ -8,14 +8,15 @@ import sys
 
 from model import ModelLoadError
 from moderation import settings as settings_module
-from moderation.importing import ImportFailed, read_labelled_file
+from moderation.importing import FORMATS, ImportFailed, Unlabelled, import_rows, remove_batch, rows_from, wordpress_rows
 from moderation.instance import model_store, private_folder, secret_key
 from moderation.keys import MODERATOR, SITE, create_key, legacy_keys_file, list_keys, revoke_key
 from moderation.privacy import IpPolicy, forget, parse_age, purge
 from moderation.retraining import train_new_version
-from moderation.reviewing import import_labels
 from moderation.schemas import isoformat
 from moderation.store import Database, SchemaOutdated, StoreUnavailable
+from moderation.store import labels as labels_repo
+from moderation.validation import ValidationSettings
 
 CLI_ACTOR = "cli"
 
@@ -50,10 +51,58 @@ def cmd_train(args: argparse.Namespace, settings: dict) -> int:
 
 
 def cmd_import(args: argparse.Namespace, settings: dict) -> int:
-    """Add labelled examples from a CSV/TSV or JSON Lines file (native, YouTube Spam Collection or OLID columns)."""
-    rows = read_labelled_file(args.file, args.format)
-    count = import_labels(_database(settings), rows, actor=CLI_ACTOR)
-    print(f"imported {count} labelled examples from {args.file}; retrain with `moderation train` to use them")
+    """Add labelled comments from a site's history: a WordPress export (WXR), WordPress's database, a Disqus
+    export, or a CSV/TSV or JSON Lines file. Every rejected row is reported; the others are imported."""
+    database = _database(settings)
+    pending, trash = Unlabelled(args.pending), Unlabelled(args.trash)
+    if args.wordpress:
+        if args.file:
+            raise ImportFailed("give a file or --wordpress, not both")
+        rows, file_format = wordpress_rows(args.wordpress, pending, trash, args.table_prefix), "wordpress"
+        source = args.wordpress
+    elif not args.file or not args.format:
+        raise ImportFailed("give a file and its --format, or --wordpress mysql://...")
+    else:
+        rows, file_format, source = rows_from(args.format, args.file, pending, trash), args.format, args.file
+    validation = ValidationSettings(max_comment_length=settings["MAX_COMMENT_LENGTH"])
+    report = import_rows(database, rows, _shown(source), file_format, CLI_ACTOR, validation)
+    for rejected in report.rejected:
+        print(f"rejected {rejected}", file=sys.stderr)
+    kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(report.by_kind.items())) or "none"
+    print(f"imported {report.imported} labelled comments ({kinds}) as batch {report.batch}; "
+          f"{len(report.rejected)} rejected, {report.skipped} without a label skipped. "
+          "Retrain with `moderation train` to use them.")
+    return 0 if report.imported or not report.rejected else 2
+
+
+def _shown(source: str) -> str:
+    """A source as it may be stored and printed: a database URL loses its password."""
+    if "://" not in source:
+        return source
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(source).render_as_string(hide_password=True)
+    except Exception:
+        return "a database URL"
+
+
+def cmd_imports(args: argparse.Namespace, settings: dict) -> int:
+    """List import batches with their labels counted by kind, or remove one batch and its labels."""
+    database = _database(settings)
+    if args.action == "remove":
+        removed = remove_batch(database, args.batch, CLI_ACTOR)
+        if removed is None:
+            print(f"moderation: no import batch has the id {args.batch!r}", file=sys.stderr)
+            return 2
+        print(f"removed import batch {args.batch} and its {removed} labels; retrain to forget them")
+        return 0
+    with database.reading() as connection:
+        batches = labels_repo.batches(connection)
+    print("batch\tcreated\tformat\tsource\tlabels\tacceptable\tspam\ttoxic\trejected\tskipped")
+    for b in batches:
+        print(f"{b.id}\t{isoformat(b.created_at)}\t{b.format}\t{b.source}\t{b.labels}\t{b.acceptable}\t{b.spam}"
+              f"\t{b.toxic}\t{b.rejected}\t{b.skipped}")
     return 0
 
 
@@ -168,9 +217,22 @@ def build_parser() -> argparse.ArgumentParser:
                             "(the first version is always activated)")
     train.set_defaults(handler=cmd_train)
     importer = commands.add_parser("import", help=cmd_import.__doc__)
-    importer.add_argument("file")
-    importer.add_argument("--format", choices=("csv", "jsonl"), required=True)
+    importer.add_argument("file", nargs="?", help="the export or labelled file (not with --wordpress)")
+    importer.add_argument("--format", choices=FORMATS,
+                          help="wxr: WordPress Tools → Export; disqus: Disqus XML export; csv or jsonl: labelled rows")
+    importer.add_argument("--wordpress", metavar="URL",
+                          help="read WordPress's database directly: mysql://user:password@host:3306/database")
+    importer.add_argument("--table-prefix", default="wp_", help="WordPress's table prefix (default wp_)")
+    choices = [choice.value for choice in Unlabelled]
+    importer.add_argument("--pending", choices=choices, default="skip",
+                          help="what WordPress's pending comments (comment_approved 0) become (default: skip)")
+    importer.add_argument("--trash", choices=choices, default="skip",
+                          help="what WordPress's trashed and Disqus's deleted comments become (default: skip)")
     importer.set_defaults(handler=cmd_import)
+    imports = commands.add_parser("imports", help=cmd_imports.__doc__)
+    imports.add_argument("action", nargs="?", choices=("list", "remove"), default="list")
+    imports.add_argument("batch", nargs="?", help="the batch to remove")
+    imports.set_defaults(handler=cmd_imports)
     models = commands.add_parser("models", help="model versions in the store").add_subparsers(dest="action",
                                                                                              required=True)
     sign = models.add_parser("sign", help=cmd_models_sign.__doc__)

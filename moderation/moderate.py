@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from model import LoadedModel, prepare
+from moderation import language
 from moderation.active_model import ActiveModel
 from moderation.limits import RateLimiter
 from moderation.metrics import record_decision
-from moderation.policy import Decision, Forced, decide, lenient, resolve_thresholds
+from moderation.policy import Decision, Forced, casual_swearing, decide, lenient, resolve_thresholds
 from moderation.prepared import PreparedComment
 from moderation.privacy import IpPolicy
 from moderation.rules import CompiledRules, History, RulesCache, evaluate
@@ -47,7 +48,11 @@ def moderate(prepared: PreparedComment, rules: CompiledRules, model: LoadedModel
     thresholds = resolve_thresholds(model.manifest.get("thresholds"), overrides)
     if outcome.lenient:
         thresholds = lenient(thresholds, outcome.lenient)
-    return decide(scores, thresholds, model.version, outcome.reasons, rules.shadowed("model"), forced)
+    # A comment in a language the model was not trained on is held by the rules; its scores are recorded only.
+    shadow_model = rules.shadowed("model") or outcome.unsupported_language
+    return decide(scores, thresholds, model.version, outcome.reasons, shadow_model, forced,
+                  swearing=casual_swearing(text.normalized, scores), profanity=rules.settings.profanity,
+                  shadow_profanity=rules.shadowed("profanity") or shadow_model)
 
 
 class Moderator:
@@ -64,6 +69,8 @@ class Moderator:
         self.active_model = active_model
         self.rules = RulesCache(self._load_rules, ttl=rules_ttl)
         self.overrides = overrides or {}
+        # The language model takes seconds to load: before the first comment, not during it.
+        language.warm_up()
 
     def _load_rules(self) -> CompiledRules:
         with self.database.reading() as connection:

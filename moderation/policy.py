@@ -10,6 +10,7 @@ from typing import Annotated, TypeVar
 from pydantic import Field
 
 from model import Scores
+from model.lexicon import SECOND_PERSON, lexicon_counts, lexicon_words
 
 T = TypeVar("T")
 
@@ -65,6 +66,8 @@ class ReasonCode(StrEnum):
     NEAR_DUPLICATE_SPAM = "near_duplicate_spam"
     FLOOD = "flood"
     AUTHOR_TRUSTED = "author_trusted"
+    UNSUPPORTED_LANGUAGE = "unsupported_language"
+    PROFANITY = "profanity"
 
 
 class Forced(StrEnum):
@@ -128,6 +131,7 @@ class Reason:
     per_minute: Fact[int] = None
     via: Fact[str] = None
     forced: Fact[Forced] = None
+    language: Fact[str] = None
     # model_clean: both scores, below their thresholds.
     spam: Fact[float] = None
     toxicity: Fact[float] = None
@@ -170,20 +174,54 @@ def lenient(thresholds: Mapping[Label, Thresholds], by: float) -> dict[Label, Th
             for label, t in thresholds.items()}
 
 
+# Mild words that the profanity list counts but that the labelling guide calls mild exclamations ("damn, what a
+# game"): they are not what the profanity setting is about.
+MILD_SWEARING = ("damn", "goddamn", "crap", "piss")
+_ATTACKS = frozenset({"insult", "threat", "identity_attack"})
+_SWEAR_ACTION = {"hold": Action.HOLD, "allow": Action.ACCEPT, "reject": Action.REJECT}
+
+
+def casual_swearing(normalized: str, scores: Scores) -> list[str]:
+    """The swear words of a comment (normalised) that swears without insulting anyone, decided by the word lists
+    and the category head; empty when it does not swear, or when it insults, threatens, uses a slur, swears at
+    "you", or the category head reads it as an attack."""
+    counts = lexicon_counts(normalized)
+    if "profanity" not in counts or counts.keys() & {"insult_words", "slurs", "threat_words"}:
+        return []
+    words = sorted({w for w in lexicon_words(normalized, "lexicon_profanity") if not w.startswith(MILD_SWEARING)})
+    if not words or set(normalized.split()) & set(SECOND_PERSON):
+        return []
+    if scores.categories and max(scores.categories, key=scores.categories.get) in _ATTACKS:
+        return []
+    return words
+
+
 def decide(scores: Scores, thresholds: Mapping[Label, Thresholds], model_version: str,
-           rule_reasons: Sequence[Reason] = (), shadow_model: bool = False, forced: Forced | None = None) -> Decision:
+           rule_reasons: Sequence[Reason] = (), shadow_model: bool = False, forced: Forced | None = None,
+           swearing: Sequence[str] = (), profanity: str = "hold", shadow_profanity: bool = False) -> Decision:
     """The strictest action of the rules and the model wins; shadow reasons are recorded, not obeyed.
 
-    forced is a protocol's test value, which decides regardless.
+    forced is a protocol's test value, which decides regardless. swearing is casual_swearing(...): when there is
+    any, the profanity setting (hold, allow or reject) decides the comment's toxicity instead of the model's
+    toxicity score, whose reason is kept as a shadow.
     """
     model_reasons = [replace(r, shadow=shadow_model) for r in _model_reasons(scores, thresholds)]
+    if swearing:
+        action = _SWEAR_ACTION[profanity]
+        swear = Reason(code=ReasonCode.PROFANITY, action=action, label=Label.TOXICITY, terms=list(swearing),
+                       shadow=shadow_profanity,
+                       message=f"Casual swearing that insults no one ({', '.join(swearing)}): the profanity setting "
+                               f"is {profanity}.")
+        if not shadow_profanity:
+            model_reasons = [replace(r, shadow=True) if r.label == Label.TOXICITY else r for r in model_reasons]
+        model_reasons.insert(0, swear)
     reasons = [*rule_reasons, *model_reasons]
     if forced:
         action = Action.REJECT if forced == Forced.SPAM else Action.ACCEPT
         reasons.insert(0, Reason(code=ReasonCode.TEST_VALUE, message=f"A protocol test value forces {forced}.",
                                  action=action, forced=forced))
         return Decision(decision=action, scores=scores.as_dict(), reasons=reasons, model_version=model_version)
-    if not model_reasons:
+    if not any(r.code in (ReasonCode.MODEL_SPAM, ReasonCode.MODEL_TOXICITY) for r in model_reasons):
         reasons.append(Reason(code=ReasonCode.MODEL_CLEAN,
                               message="Spam and toxicity scores are below the hold thresholds.",
                               spam=round(scores.spam, 4), toxicity=round(scores.toxicity, 4), shadow=shadow_model))
@@ -209,6 +247,13 @@ def _model_reasons(scores: Scores, thresholds: Mapping[Label, Thresholds]) -> li
         terms = [term for term, _ in scores.explanations.get(label, [])]
         what = "spam" if label == Label.SPAM else "toxic"
         message = f"Model scores this comment {score:.2f} {what} (>= {threshold:.2f} to {action})"
+        if label == Label.SPAM and action == Action.REJECT and scores.spam_without_links is not None and \
+                scores.spam_without_links < limit.reject_at:
+            # A civil comment with a link to the reader's own photos scored 0.97 on its link, url field and
+            # name alone: rejecting for spam needs evidence beyond the presence of a link.
+            action, threshold = Action.HOLD, limit.hold_at
+            message = (f"Model scores this comment {score:.2f} spam, but {scores.spam_without_links:.2f} without "
+                       f"its links (< {limit.reject_at:.2f} to reject), so it is held")
         category = _top_category(scores) if label == Label.TOXICITY else None
         if category:
             message += f", most likely {category.replace('_', ' ')}"

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from model import PreparedText, prepare
+from moderation.language import detect
 from moderation.schemas import CommentIn
 
 _WORDS = re.compile(r"\w+")
@@ -25,9 +26,11 @@ class PreparedComment:
     comment: CommentIn
     text: PreparedText
     fingerprint: str
+    language: str = ""  # moderation.language.detect(comment), "" when too short to tell
 
     @classmethod
     def of(cls, comment: CommentIn) -> PreparedComment:
         """Prepare a validated comment."""
         text = prepare(comment.form_fields())
-        return cls(comment=comment, text=text, fingerprint=fingerprint(text.normalized))
+        return cls(comment=comment, text=text, fingerprint=fingerprint(text.normalized),
+                   language=detect(comment.comment))

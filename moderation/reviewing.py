@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from moderation.limits import REPORTS, RateLimiter
 from moderation.retraining import is_evaluation_text
-from moderation.schemas import FeedbackIn, LabelCreated, Labels, LabelSource, Report, ReviewIn, Status, StoredComment
+from moderation.schemas import FeedbackIn, LabelCreated, LabelSource, Report, ReviewIn, Status, StoredComment
 from moderation.store import Database
 from moderation.store import audit as audit_repo
 from moderation.store import comments as comments_repo
@@ -60,12 +60,3 @@ def report(database: Database, limiter: RateLimiter | None, fields: Mapping[str,
                           {"source": source, "spam": said.spam, "toxic": said.toxic, "category": said.category,
                            "comment_id": comment.id if comment else None, "status_changed": moved})
     return label_id
-
-
-def import_labels(database: Database, rows: list[tuple[Mapping[str, str], Labels]], actor: str) -> int:
-    """Store imported labelled examples in one transaction; returns how many."""
-    with database.transaction() as connection:
-        count = labels_repo.insert_many(
-            connection, [(fields, labels, is_evaluation_text(fields["comment"])) for fields, labels in rows], actor)
-        audit_repo.record(connection, actor, "label.import", LabelSource.IMPORT, {"count": count})
-    return count

@@ -27,6 +27,7 @@ RULE_ACTIONS = {
     ReasonCode.DUPLICATE: Action.REJECT, ReasonCode.WORD_HOLD: Action.HOLD, ReasonCode.TOO_MANY_LINKS: Action.HOLD,
     ReasonCode.FIRST_POST_LINK: Action.HOLD, ReasonCode.NEAR_DUPLICATE_SPAM: Action.HOLD,
     ReasonCode.FLOOD: Action.HOLD, ReasonCode.AUTHOR_TRUSTED: Action.ACCEPT,
+    ReasonCode.UNSUPPORTED_LANGUAGE: Action.HOLD,
 }
 _WORDS = re.compile(r"\w+")
 _DIGITS = re.compile(r"\d+")
@@ -68,6 +69,8 @@ class RuleOutcome:
     reasons: list[Reason] = field(default_factory=list)
     lenient: float = 0.0
     model_text: str | None = None
+    # The comment is in a language the model was not trained on: its scores must not decide it.
+    unsupported_language: bool = False
 
 
 class CompiledRules:
@@ -177,6 +180,12 @@ def evaluate(rules: CompiledRules, prepared: PreparedComment, history: History |
         fire(ReasonCode.TOO_MANY_LINKS, f"{len(counted_in_text)} links (more than {settings.max_links}).",
              links=len(counted_in_text))
 
+    language = prepared.language
+    if language and language not in settings.languages and settings.unsupported_language == "hold":
+        fire(ReasonCode.UNSUPPORTED_LANGUAGE,
+             f"Written in {language}, which the model was not trained on ({', '.join(settings.languages)}): held "
+             "for a moderator instead of being scored as if it were English.", language=language)
+        outcome.unsupported_language = not rules.shadowed(ReasonCode.UNSUPPORTED_LANGUAGE)
     _word_rules(rules, prepared, fire)
     if rules.allowed_raw is not None:
         hidden, count = rules.allowed_raw.subn(" ", fold_unicode(comment.comment))

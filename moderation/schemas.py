@@ -261,6 +261,33 @@ class CommentIn(BaseModel):
         return value if isinstance(value, str) else str(value)
 
 
+def _blank_or(check):
+    def optional(value: str, info: ValidationInfo) -> str:
+        if not value.strip():
+            return ""
+        return check(value, info) if check is _email else check(value)
+    return optional
+
+
+class ImportedComment(BaseModel):
+    """A comment from a site's history (`moderation import`), validated field by field like CommentIn; name and
+    email may be missing, as they are for anonymous commenters and in public datasets."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    comment: CommentText
+    name: Annotated[str, BeforeValidator(_optional), AfterValidator(_blank_or(_name))] = ""
+    email: Annotated[str, BeforeValidator(_optional), AfterValidator(_blank_or(_email))] = ""
+    url: OptionalUrl = ""
+    article_url: OptionalUrl = ""
+    ip: IpAddress = ""
+    user_agent: UserAgent = ""
+
+    def form_fields(self) -> dict[str, str]:
+        """The fields the classifier reads."""
+        return {"comment": self.comment, "name": self.name, "email": self.email, "url": self.url}
+
+
 class Labels(BaseModel):
     """Ground truth for one comment: spam or not, toxic or not, and the kind of toxicity."""
 
@@ -337,7 +364,9 @@ class StatsQuery(BaseModel):
 
 ShadowCode = Literal[
     "honeypot", "author_blocked", "domain_blocked", "word_block", "duplicate", "word_hold", "too_many_links",
-    "first_post_link", "near_duplicate_spam", "flood", "author_trusted", "model"]
+    "first_post_link", "near_duplicate_spam", "flood", "author_trusted", "unsupported_language", "profanity",
+    "model"]
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$", description="ISO 639-1 (or 639-3) code.")]
 
 
 class RuleSettings(BaseModel):
@@ -360,6 +389,15 @@ class RuleSettings(BaseModel):
     honeypot_field: str = Field(default="", max_length=100, description="The hidden form field only bots fill in; "
                                                                         "empty turns the honeypot off.")
     shadow: tuple[ShadowCode, ...] = Field(default=(), description="Rule codes (or `model`) recorded but not obeyed.")
+    profanity: Literal["hold", "allow", "reject"] = Field(
+        default="hold", description="What happens to casual swearing that insults no one (found by the word lists "
+                                    "and the category head): held for a moderator, allowed, or rejected.")
+    languages: tuple[LanguageCode, ...] = Field(
+        default=("en",), max_length=50, description="The languages the model was trained on; comments detected in "
+                                                    "another are held (unsupported_language).")
+    unsupported_language: Literal["hold", "score"] = Field(
+        default="hold", description="hold: a comment in a language outside `languages` is held and the model's "
+                                    "scores do not decide it; score: it is scored as if it were English.")
 
 
 _NonBlank = Annotated[str, AfterValidator(_unicode), Field(min_length=1, max_length=ENTRY_VALUE_MAX)]
@@ -477,6 +515,8 @@ class StoredComment:
     review: ReviewRecord | None
     created_at: Timestamp
     updated_at: Timestamp
+    # The detected language (ISO 639-1; "ary" for Darija in Latin letters); "" when too short to tell.
+    language: str = ""
 
 
 @dataclass(frozen=True)

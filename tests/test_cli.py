@@ -154,7 +154,7 @@ def test_import_reads_native_youtube_and_olid_layouts(instance, tmp_path, capsys
 
 @pytest.mark.parametrize(("content", "message"), [
     ('{"comment": "x", "spam": 3, "toxic": 0}\n', "spam=3"),
-    ('{"comment": "", "spam": 1, "toxic": 0}\n', "no comment"),
+    ('{"comment": "", "spam": 1, "toxic": 0}\n', "comment: Must be 1 to"),
     ("not json\n", "not JSON"),
 ])
 def test_import_rejects_bad_rows_naming_the_line(instance, tmp_path, capsys, content, message):

@@ -8,9 +8,10 @@ import re
 import numpy as np
 import pytest
 
-from model import ModelLoadError, ModelStore
+from model import ModelLoadError, ModelStore, prepare
 from model.classifier import C_GRID
 from model.normalize import normalize_text
+from model.signals import extract_signals
 from model.store import ARTIFACT, MANIFEST
 
 
@@ -172,3 +173,39 @@ def test_toxicity_ignores_who_wrote_it(loaded):
     b = loaded.model.score({**comment, "name": "Best Cheap Loans", "email": "x@loans.top"})
     assert a.toxicity == pytest.approx(b.toxicity)
     assert b.spam > a.spam
+
+
+NBSP = "\u00a0"
+SPAM_FORMS = [
+    # (fields, signals that must fire)
+    ({"comment": f"Delta Airlines customer service number 1-888-555-0123\n\nCall the Delta Airlines customer service "
+                 f"number 1-888-555-0123 now{NBSP * 4}\n\nDelta Airlines customer service number 1-888-555-0123",
+      "name": "Delta Airlines Support"},
+     {"phone_repeated", "phone_toll_free", "support_phrases", "keyword_phrase_share", "nbsp_runs",
+      "short_paragraphs", "name_keyword_phrase"}),
+    ({"comment": "Great post, thanks. plumber in casablanca", "name": "plumber in casablanca"},
+     {"name_keyword_phrase", "name_in_comment"}),
+    ({"comment": "Very informative, thanks for sharing.", "name": "Essay Writing Service UK"},
+     {"name_keyword_phrase"}),
+    ({"comment": "hello admin", "name": "john1987"}, {"near_empty"}),
+    ({"comment": "The flood hotline is 0800 555 0100 and the council answered within minutes, to be fair.",
+      "name": "Tom Harris"}, set()),
+    ({"comment": "My photos of the flooded street: https://photos.example.com/tom The drains were blocked.",
+      "name": "Tom", "url": "https://tom.example.com"}, set()),
+]
+FORM_SIGNALS = {"phone_repeated", "phone_toll_free", "support_phrases", "keyword_phrase_share", "nbsp_runs",
+                "short_paragraphs", "name_keyword_phrase", "name_in_comment", "near_empty"}
+
+
+@pytest.mark.parametrize(("fields", "expected"), SPAM_FORMS, ids=range(len(SPAM_FORMS)))
+def test_signals_of_the_shapes_blog_spam_takes(fields, expected):
+    assert set(extract_signals(prepare(fields))) & FORM_SIGNALS == expected
+
+
+def test_spam_without_links_leaves_out_only_what_says_there_is_a_link(loaded):
+    plain, linked = loaded.model.score_many([
+        {"comment": "The drains on our street were blocked again this morning.", "name": "Tom"},
+        {"comment": "The drains on our street were blocked again: https://photos.example.com/tom/flood",
+         "name": "Tom", "url": "https://tom.example.com"}], explain=False)
+    assert plain.spam_without_links == pytest.approx(plain.spam)
+    assert linked.spam_without_links < linked.spam

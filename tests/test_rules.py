@@ -10,6 +10,9 @@ from tests.conftest import failing_fields
 # The model never flags anything here, so every decision below is the rules' own.
 MODEL_SILENT = {"spam": {"hold_at": 1.0, "reject_at": 1.0}, "toxicity": {"hold_at": 1.0, "reject_at": 1.0}}
 BASE = {"name": "Ann", "email": "ann@gmail.com", "comment": "The council meeting is on Tuesday evening."}
+FRENCH = "Le conseil municipal doit publier le budget avant le vote de mardi soir."
+DARIJA = "wach had l9adiya dyal lma ghadi tbqa hakka? bzaf dyal nas ma3ndhomch lma f lhay"
+ARABIC = "يجب على المجلس البلدي نشر الميزانية قبل التصويت يوم الثلاثاء"
 
 
 @pytest.fixture
@@ -80,6 +83,13 @@ CASES = [
     ({"entries": [{"kind": "author", "action": "trust", "value": "ann@gmail.com"}]}, {}, "accept", "author_trusted"),
     ({"settings": {"honeypot_field": "website2"}}, {"website2": "http://spam.example"}, "reject", "honeypot"),
     ({"settings": {"honeypot_field": "website2"}}, {"website2": ""}, "accept", None),
+    # Languages the model was not trained on are held, whatever the scores say.
+    ({}, {"comment": FRENCH}, "hold", "unsupported_language"),
+    ({}, {"comment": DARIJA}, "hold", "unsupported_language"),
+    ({}, {"comment": ARABIC}, "hold", "unsupported_language"),
+    ({"settings": {"languages": ["en", "fr"]}}, {"comment": FRENCH}, "accept", None),
+    ({"settings": {"unsupported_language": "score"}}, {"comment": DARIJA}, "accept", None),
+    ({}, {"comment": "Ok"}, "accept", None),  # too short to tell: scored as usual
 ]
 
 
@@ -93,6 +103,26 @@ def test_rule(rules_client, site_headers, configure, rules, fields, decision, co
         assert code in reasons and not reasons[code].get("shadow")
     else:
         assert not {c for c in reasons if not c.startswith("model_")}, reasons
+
+
+@pytest.mark.parametrize(("comment", "language"), [
+    (BASE["comment"], "en"), (FRENCH, "fr"), (DARIJA, "ary"), (ARABIC, "ar"), ("Bravo!", ""),
+])
+def test_each_comment_stores_its_language(rules_client, site_headers, comment, language):
+    response = rules_client.post("/v1/comments", json={**BASE, "comment": comment}, headers=site_headers)
+    assert response.status_code == 201
+    stored = rules_client.get(response.headers["Location"], headers=site_headers).get_json()
+    assert stored["language"] == language
+
+
+def test_an_unsupported_language_is_not_decided_by_the_model(app_config, site_headers):
+    # A model that rejects everything: a French comment is still only held, with the model's reasons as shadows.
+    strict = {"spam": {"hold_at": 0.0, "reject_at": 0.0}, "toxicity": {"hold_at": 0.0, "reject_at": 0.0}}
+    client = create_app({**app_config, "THRESHOLDS": strict}).test_client()
+    decision, reasons = check(client, site_headers, comment=FRENCH)
+    assert decision == "hold" and reasons["unsupported_language"]["language"] == "fr"
+    assert reasons["model_spam"]["shadow"] and reasons["model_toxicity"]["shadow"]
+    assert check(client, site_headers, comment="The council meeting moved to Wednesday evening.")[0] == "reject"
 
 
 def test_first_post_with_a_link_is_held_later_ones_are_not(rules_client, site_headers):

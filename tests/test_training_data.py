@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.accuracy import PROBES
+from bench.accuracy import PROBES, SWEARING_PROBES
 from model.corpus import REQUIRED_KEYS, read_jsonl, record_errors
 
 DATA = Path(__file__).resolve().parent.parent / "training_data"
@@ -37,10 +37,11 @@ def test_readme_documents_every_key():
         assert f"`{key}`" in readme
 
 
-def test_benchmark_probes_are_not_training_data():
+@pytest.mark.parametrize("probes", [PROBES, SWEARING_PROBES], ids=lambda p: p.name)
+def test_benchmark_probes_are_not_training_data(probes):
     def key(text):
         return " ".join(re.findall(r"[a-z0-9']+", text.lower()))  # punctuation and emoji aside
 
     trained = {key(record["comment"]) for path in FILES for _, record in read_jsonl(path)}
-    leaked = [record["comment"] for _, record in read_jsonl(PROBES) if key(record["comment"]) in trained]
+    leaked = [record["comment"] for _, record in read_jsonl(probes) if key(record["comment"]) in trained]
     assert not leaked, leaked[:5]

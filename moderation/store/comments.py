@@ -58,7 +58,7 @@ def _stored(row: Row) -> StoredComment:
         referrer=row.referrer, decision=Action(row.decision), status=Status(row.status), scores=row.scores,
         reasons=_REASONS.validate_python(row.reasons), model_version=row.model_version,
         review=_REVIEW.validate_python(row.review) if row.review else None,
-        created_at=as_utc(row.created_at), updated_at=as_utc(row.updated_at))
+        created_at=as_utc(row.created_at), updated_at=as_utc(row.updated_at), language=row.language)
 
 
 def insert(connection: Connection, prepared: PreparedComment, decision: Decision, *, ip: str) -> StoredComment:
@@ -75,14 +75,14 @@ def insert(connection: Connection, prepared: PreparedComment, decision: Decision
         "flagged_spam": decision.flagged(Label.SPAM), "flagged_toxicity": decision.flagged(Label.TOXICITY),
         "scores": decision.scores, "decision": decision.decision, "reasons": reasons,
         "model_version": decision.model_version, "status": decision.status, "review": None,
-        "created_at": now, "updated_at": now,
+        "language": prepared.language, "created_at": now, "updated_at": now,
     })
     connection.execute(comment_reasons.insert(), [
         {"comment_id": comment_id, "created_at": now, "code": r.code, "action": r.action, "shadow": r.shadow}
         for r in decision.reasons])
     return StoredComment(id=comment_id, **fields, decision=decision.decision, status=decision.status,
                          scores=decision.scores, reasons=decision.reasons, model_version=decision.model_version,
-                         review=None, created_at=now, updated_at=now)
+                         review=None, created_at=now, updated_at=now, language=prepared.language)
 
 
 def get(connection: Connection, comment_id: str) -> StoredComment | None:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
-from moderation.schemas import Labels, LabelSource, Provenance, Report
-from moderation.store.db import utcnow
+from moderation.schemas import Labels, LabelSource, Provenance
+from moderation.store.db import as_utc, utcnow
+from moderation.store.tables import import_batches
 from moderation.store.tables import labels as labels_table
 
 _L = labels_table.c
+_B = import_batches.c
 
 
 @dataclass(frozen=True)
@@ -61,34 +64,81 @@ def upsert_moderator(connection: Connection, fields: Mapping[str, str], labels: 
                               _new_row(fields, source, actor, comment_id, evaluation))
 
 
-def upsert_report(connection: Connection, fields: Mapping[str, str], report: Report, source: LabelSource,
-                  key_id: str, comment_id: str | None = None) -> int:
-    """Store a site's report: one per key and comment (or text), so a key that repeats itself gets one vote.
-    A later report from the same key replaces what it says about each label it speaks to.
-
-    Reports are never held out for evaluation: no site key decides what the promotion gate judges on.
-    """
-    same = _L.comment_id == comment_id if comment_id is not None else (
-        _L.comment_id.is_(None) & (_L.comment == fields["comment"]))
-    existing = connection.execute(select(_L.id).where(
-        same, _L.provenance == Provenance.REPORT, _L.created_by == key_id)).scalar()
-    values = {"source": source}
-    if report.spam is not None:
-        values["spam"] = report.spam
-    if report.toxic is not None:
-        values.update(toxic=report.toxic, category=report.category)
-    return _replace_or_insert(connection, existing, values,
-                              _new_row(fields, source, key_id, comment_id, evaluation=False))
-
-
-def insert_many(connection: Connection, rows: Iterable[tuple[Mapping[str, str], Labels, bool]], actor: str) -> int:
-    """Store many imported labelled examples; returns how many."""
+def insert_many(connection: Connection, rows: Iterable[tuple[Mapping[str, str], Labels | ImportedLabels, bool]],
+                actor: str, batch: str | None = None) -> int:
+    """Store many imported labelled examples, of one import batch if given; returns how many."""
     values = [{**_new_row(fields, LabelSource.IMPORT, actor, None, evaluation), "spam": labels.spam,
-               "toxic": labels.toxic, "category": labels.category}
+               "toxic": labels.toxic, "category": labels.category, "import_batch": batch}
               for fields, labels, evaluation in rows]
     if values:
         connection.execute(labels_table.insert(), values)
     return len(values)
+
+
+@dataclass(frozen=True)
+class ImportedLabels:
+    """What an import knows about one comment: None where the site's history says nothing (a comment a site
+    marked as spam says nothing about toxicity)."""
+
+    spam: bool | None
+    toxic: bool | None
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportBatch:
+    """One `moderation import` run, with how many of its labels are still stored, by kind."""
+
+    id: str
+    source: str
+    format: str
+    imported: int
+    rejected: int
+    skipped: int
+    created_by: str
+    created_at: datetime
+    labels: int = 0
+    spam: int = 0
+    acceptable: int = 0
+    toxic: int = 0
+
+
+def create_batch(connection: Connection, batch_id: str, source: str, file_format: str, actor: str) -> None:
+    """Record an import run before its labels are stored; finish_batch fills in its counts."""
+    connection.execute(import_batches.insert(), {"id": batch_id, "source": source[:500], "format": file_format,
+                                                 "imported": 0, "rejected": 0, "skipped": 0, "created_by": actor,
+                                                 "created_at": utcnow()})
+
+
+def finish_batch(connection: Connection, batch_id: str, imported: int, rejected: int, skipped: int) -> None:
+    """The counts of a finished import run."""
+    connection.execute(import_batches.update().where(_B.id == batch_id).values(
+        imported=imported, rejected=rejected, skipped=skipped))
+
+
+def batches(connection: Connection) -> list[ImportBatch]:
+    """Every import run, oldest first, with its labels counted by kind."""
+    counts = (select(_L.import_batch, func.count().label("labels"),
+                     func.sum(case((_L.spam.is_(True), 1), else_=0)).label("spam"),
+                     func.sum(case((_L.spam.is_(False) & _L.toxic.is_not(True), 1), else_=0)).label("acceptable"),
+                     func.sum(case((_L.toxic.is_(True), 1), else_=0)).label("toxic"))
+              .where(_L.import_batch.is_not(None)).group_by(_L.import_batch).subquery())
+    rows = connection.execute(
+        select(import_batches, counts.c.labels, counts.c.spam, counts.c.acceptable, counts.c.toxic)
+        .outerjoin(counts, counts.c.import_batch == _B.id).order_by(_B.created_at, _B.id))
+    return [ImportBatch(id=r.id, source=r.source, format=r.format, imported=r.imported, rejected=r.rejected,
+                        skipped=r.skipped, created_by=r.created_by, created_at=as_utc(r.created_at),
+                        labels=int(r.labels or 0), spam=int(r.spam or 0), acceptable=int(r.acceptable or 0),
+                        toxic=int(r.toxic or 0)) for r in rows]
+
+
+def remove_batch(connection: Connection, batch_id: str) -> int | None:
+    """Delete an import run and every label it stored; the number of labels removed, None if no such run."""
+    if connection.execute(select(_B.id).where(_B.id == batch_id)).first() is None:
+        return None
+    removed = connection.execute(labels_table.delete().where(_L.import_batch == batch_id)).rowcount
+    connection.execute(import_batches.delete().where(_B.id == batch_id))
+    return removed
 
 
 def for_comment(connection: Connection, comment_id: str) -> list[StoredLabel]:

@@ -53,6 +53,8 @@ comments = Table(
     Column("model_version", String(64), nullable=False),
     Column("status", String(10), nullable=False),
     Column("review", JSON, nullable=True),
+    # The language detected in the comment (ISO 639-1), "" when the text is too short to tell.
+    Column("language", String(16), nullable=False, default="", server_default=""),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     # The author's history is one query over these two.
@@ -93,6 +95,21 @@ labels = Table(
     Column("source", String(20), nullable=False, index=True),
     # Held out of training for ever and used to judge new models (decided by a hash of the text).
     Column("evaluation", Boolean, nullable=False, default=False, index=True, server_default=false()),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # The `moderation import` run an imported label came from, so that a whole import can be removed.
+    Column("import_batch", String(32), nullable=True, index=True),
+)
+
+# One row per `moderation import` run.
+import_batches = Table(
+    "import_batches", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("source", String(500), nullable=False),  # the file name, or the database URL without its password
+    Column("format", String(20), nullable=False),
+    Column("imported", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("skipped", Integer, nullable=False),
     Column("created_by", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
