@@ -644,6 +644,16 @@ class Stats:
 
 
 @dataclass(frozen=True)
+class DailyStats:
+    """Counts per UTC day: decisions by decision, reasons by code (live and shadow), each {day: count}."""
+
+    days: list[str]
+    decisions: dict[str, dict[str, int]]
+    reasons: dict[str, dict[str, int]]
+    shadow_reasons: dict[str, dict[str, int]]
+
+
+@dataclass(frozen=True)
 class KeyInfo:
     """An API key as `moderation keys list` shows it: never its secret."""
 

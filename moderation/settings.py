@@ -45,6 +45,10 @@ def defaults(instance: Path) -> dict[str, Any]:
         "REDIS_URL": "",
         "RATE_LIMITS": dict(DEFAULT_LIMITS),
         "TRUSTED_PROXIES": 0,
+        # The dashboard's session cookie: always Secure when set (otherwise Secure on HTTPS requests), and how
+        # long a sign-in lasts.
+        "SESSION_COOKIE_SECURE": False,
+        "DASHBOARD_SESSION_HOURS": 12.0,
     }
 
 
@@ -88,10 +92,13 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "MODERATION_LABEL_WEIGHT": ("LABEL_WEIGHT", float, 0.1, 1000),
         "MODERATION_PROMOTION_TOLERANCE": ("PROMOTION_TOLERANCE", float, 0.0, 0.5),
         "MODERATION_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int, 0, 10),
+        "MODERATION_DASHBOARD_SESSION_HOURS": ("DASHBOARD_SESSION_HOURS", float, 0.05, 24 * 30),
     }
     for variable, (key, kind, low, high) in numbers.items():
         if environ.get(variable):
             settings[key] = _number(environ, variable, kind, low, high)
+    if environ.get("MODERATION_SECURE_COOKIES"):
+        settings["SESSION_COOKIE_SECURE"] = _boolean(environ, "MODERATION_SECURE_COOKIES")
     if environ.get("MODERATION_CHECK_DELIVERABILITY"):
         settings["CHECK_DELIVERABILITY"] = _boolean(environ, "MODERATION_CHECK_DELIVERABILITY")
     thresholds: dict[str, dict[str, float]] = {}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from moderation.schemas import Labels, LabelSource
@@ -68,3 +69,17 @@ def every(connection: Connection) -> list[StoredLabel]:
     return [StoredLabel(id=r.id, comment=r.comment, name=r.name, email=r.email, url=r.url, spam=r.spam,
                         toxic=r.toxic, category=r.category, source=LabelSource(r.source), evaluation=r.evaluation)
             for r in rows]
+
+
+def delete_for_comment(connection: Connection, comment_id: str) -> int:
+    """Remove the label a review gave a stored comment (its review was undone); returns how many went."""
+    return connection.execute(labels_table.delete().where(_L.comment_id == comment_id,
+                                                          _L.source == LabelSource.REVIEW)).rowcount
+
+
+def counts_since(connection: Connection, since: datetime | None) -> dict[str, int]:
+    """How many labels arrived at or after since (every label when None), by source."""
+    statement = select(_L.source, func.count()).group_by(_L.source)
+    if since is not None:
+        statement = statement.where(_L.created_at >= since)
+    return {source: count for source, count in connection.execute(statement)}
