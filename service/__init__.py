@@ -33,11 +33,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Alembic narrates every start-up's schema check; only its warnings belong in the service's log.
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
-    from service import errors, extensions
+    from service import dashboard, errors, extensions
     from service.api import akismet, comments, health, models, perspective, review, rules
 
     extensions.init_app(app)
     for blueprint in (comments.bp, review.bp, models.bp, rules.bp, akismet.bp, perspective.bp, health.bp):
         app.register_blueprint(blueprint)
+    dashboard.init_app(app)
     errors.register_error_handlers(app)
     return app

@@ -45,7 +45,7 @@ class SessionInterface(SecureCookieSessionInterface):
 def init_app(app: Flask) -> None:
     """The session cookie's flags and lifetime, and Flask-WTF's token settings."""
     app.session_interface = SessionInterface()
-    app.config.setdefault("SESSION_COOKIE_NAME", "moderation_session")
+    app.config["SESSION_COOKIE_NAME"] = "moderation_session"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
     # The token lives as long as the session; the session's own age is checked below.
