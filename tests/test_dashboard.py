@@ -44,7 +44,7 @@ def token_of(response) -> str:
 
 
 def sign_in(client, key: str = MODERATOR_KEY):
-    """Sign in through the form, as a browser does; returns the answer and the session's CSRF token."""
+    """Sign in through the form, as a browser does; returns the answer and the sign-in page's CSRF token."""
     token = token_of(client.get("/moderate/sign-in"))
     response = client.post("/moderate/sign-in", data={"key": key, "csrf_token": token})
     return response, token
@@ -52,9 +52,11 @@ def sign_in(client, key: str = MODERATOR_KEY):
 
 @pytest.fixture
 def moderator(browser):
-    """A signed-in browser and its CSRF token."""
-    response, token = sign_in(browser)
+    """A signed-in browser and the CSRF token of its new session (signing in starts a new one)."""
+    response, old_token = sign_in(browser)
     assert response.status_code == 302
+    token = token_of(browser.get("/moderate/queue"))
+    assert token != old_token
     return browser, token
 
 
@@ -115,6 +117,8 @@ def test_sign_in_returns_to_the_page_asked_for_and_never_to_another_site(browser
                                                        "next": "/moderate/rules"})
     assert response.headers["Location"] == "/moderate/rules"
     for target in ("https://evil.example/", "//evil.example/moderate", "/v1/queue"):
+        # Signing in starts a new session, with a new token.
+        token = token_of(browser.get("/moderate/sign-in"))
         response = browser.post("/moderate/sign-in", data={"key": MODERATOR_KEY, "csrf_token": token,
                                                            "next": target})
         assert response.headers["Location"] == "/moderate/queue", target
@@ -205,7 +209,7 @@ def test_queue_shows_author_article_time_scores_reasons_and_blamed_words(moderat
     html = client.get("/moderate/queue").get_data(as_text=True)
     card = html[html.index(f'id="comment-{toxic_id}"'):]
     card = card[:card.index("</article>")]
-    assert "Rick" in card and "rick@gmail.com" in card and "/moderate/author?email=rick%40gmail.com" in card
+    assert "Rick" in card and "rick@gmail.com" in card and "/moderate/author?email=rick@gmail.com" in card
     assert "<time datetime=" in card
     assert "model_toxicity" in card and "model_spam" in card
     assert re.search(r'<rect class="fill high" width="[\d.]+"', card)
@@ -341,7 +345,7 @@ def test_author_page_shows_comments_decisions_and_trust_and_block(moderator):
         response = client.post("/moderate/rules/entries", data={
             "kind": "author", "match": "email", "action": action, "value": "ann@gmail.com", "back": "author",
             "email": "ann@gmail.com", "csrf_token": token})
-        assert response.headers["Location"] == "/moderate/author?email=ann%40gmail.com"
+        assert response.headers["Location"] == "/moderate/author?email=ann@gmail.com"
     entries = api(client, "get", "/v1/rules").get_json()["entries"]
     assert {(e["action"], e["value"]) for e in entries} == {("trust", "ann@gmail.com"), ("block", "ann@gmail.com")}
     html = client.get("/moderate/author?email=ann@gmail.com").get_data(as_text=True)

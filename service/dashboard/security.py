@@ -50,6 +50,8 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
     # The token lives as long as the session; the session's own age is checked below.
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    # A global, not a context variable, so that imported macros see it too.
+    app.jinja_env.globals["csrf_token"] = csrf_token
 
 
 def csrf_token() -> str:

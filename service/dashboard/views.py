@@ -45,11 +45,6 @@ SHADOW_CODES = ShadowCode.__args__
 QUEUE_FILTERS = ("status", "label", "order", "article_id", "email", "since", "until")
 
 
-@bp.app_context_processor
-def _template_globals():
-    return {"csrf_token": security.csrf_token}
-
-
 def _done(message: str, endpoint: str, **values):
     """Answer an action: JSON for the dashboard's script, otherwise a message and a redirect (POST-redirect-GET)."""
     if security.wants_json():
