@@ -71,7 +71,8 @@
       if (!card || card.dataset.busy) return;
       card.dataset.busy = "1";
       try {
-        const answer = await post(card.querySelector("form.actions").action, {action});
+        // getAttribute: the form has fields named "action", which shadow form.action.
+        const answer = await post(card.querySelector("form.actions").getAttribute("action"), {action});
         const index = all().indexOf(card);
         undoStack.push({card, index});
         card.remove();
