@@ -40,7 +40,11 @@ def moderate(prepared: PreparedComment, rules: CompiledRules, model: LoadedModel
         # Allowed phrases are hidden from the model: it reads the comment without them.
         text = prepare({**prepared.comment.form_fields(), "comment": outcome.model_text})
     scores = model.model.score_prepared([text])[0]
-    thresholds = resolve_thresholds(model.manifest.get("thresholds"), overrides)
+    # A moderator's thresholds win over the manifest's, and configured ones (an operator's pin) over both.
+    moderated = rules.settings.thresholds()
+    thresholds = resolve_thresholds(model.manifest.get("thresholds"),
+                                    {label: {**moderated.get(label, {}), **(overrides or {}).get(label, {})}
+                                     for label in {*moderated, *(overrides or {})}})
     if outcome.lenient:
         thresholds = lenient(thresholds, outcome.lenient)
     return decide(scores, thresholds, model.version, outcome.reasons, rules.shadowed("model"), forced)

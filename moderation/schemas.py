@@ -345,6 +345,28 @@ class RuleSettings(BaseModel):
     honeypot_field: str = Field(default="", max_length=100, description="The hidden form field only bots fill in; "
                                                                         "empty turns the honeypot off.")
     shadow: tuple[ShadowCode, ...] = Field(default=(), description="Rule codes (or `model`) recorded but not obeyed.")
+    # The model's thresholds, set by a moderator: null keeps the model manifest's. The MODERATION_*_AT variables,
+    # an operator's pin, still win over these.
+    spam_hold_at: float | None = Field(default=None, ge=0.0, le=1.0, description="Hold at this spam score.")
+    spam_reject_at: float | None = Field(default=None, ge=0.0, le=1.0, description="Reject at this spam score.")
+    toxicity_hold_at: float | None = Field(default=None, ge=0.0, le=1.0, description="Hold at this toxicity score.")
+    toxicity_reject_at: float | None = Field(default=None, ge=0.0, le=1.0,
+                                             description="Reject at this toxicity score.")
+
+    @model_validator(mode="after")
+    def _thresholds_in_pairs(self) -> RuleSettings:
+        for label in ("spam", "toxicity"):
+            hold, reject = getattr(self, f"{label}_hold_at"), getattr(self, f"{label}_reject_at")
+            if (hold is None) != (reject is None):
+                raise ValueError(f"Set both {label}_hold_at and {label}_reject_at, or neither.")
+            if hold is not None and hold > reject:
+                raise ValueError(f"{label}_hold_at must not be above {label}_reject_at.")
+        return self
+
+    def thresholds(self) -> dict[str, dict[str, float]]:
+        """The thresholds a moderator set, per label, in the shape of the configured overrides."""
+        return {label: {"hold_at": getattr(self, f"{label}_hold_at"), "reject_at": getattr(self, f"{label}_reject_at")}
+                for label in ("spam", "toxicity") if getattr(self, f"{label}_hold_at") is not None}
 
 
 _NonBlank = Annotated[str, AfterValidator(_unicode), Field(min_length=1, max_length=ENTRY_VALUE_MAX)]

@@ -479,3 +479,25 @@ def test_stats_page_draws_decisions_and_reasons_live_and_shadow(moderator):
     assert re.search(r'<rect class="shadow" [^>]*><title>[\d-]+: 1 shadow</title>', html)
     assert "<code>first_post_link</code>" in html
     assert client.get("/moderate/stats?days=0").status_code == 422
+
+
+def test_thresholds_set_on_the_rules_page_decide_new_comments(client):
+    assert sign_in(client)[0].status_code == 302
+    token = token_of(client.get("/moderate/rules"))
+    page = client.get("/moderate/rules").get_data(as_text=True)
+    assert re.search(r'name="spam_hold_at" value="" [^>]*placeholder="model: [\d.]+"', page)
+    assert stored_decision(client, CIVIL) == "accept"
+    form = {"csrf_token": token, "spam_hold_at": "0", "spam_reject_at": "0.0"}
+    assert client.post("/moderate/rules/settings", data=form).status_code == 302
+    assert api(client, "get", "/v1/rules").get_json()["settings"]["spam_reject_at"] == 0.0
+    assert stored_decision(client, {**CIVIL, "email": "cleo@gmail.com"}) == "reject"
+    assert client.post("/moderate/rules/settings", data={**form, "spam_reject_at": ""}).status_code == 422
+    client.post("/moderate/rules/settings", data={**form, "spam_hold_at": "", "spam_reject_at": ""})
+    # Another text: the rejected one is now spam that near-duplicates would be held for.
+    assert stored_decision(client, {**CIVIL, "email": "dora@gmail.com",
+                                    "comment": "Longer opening hours would help students a lot."}) == "accept"
+
+
+def stored_decision(client, body) -> str:
+    response = client.post("/v1/comments", json=body, headers={"Authorization": f"Bearer {SITE_KEY}"})
+    return response.get_json()["decision"]

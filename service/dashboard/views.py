@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 
 from model import ModelLoadError
 from moderation import rule_changes
@@ -222,7 +222,8 @@ def _setting_fields() -> list[tuple[str, str, str]]:
     fields = []
     for name, field in RuleSettings.model_fields.items():
         if name != "shadow":
-            kind = "bool" if field.annotation is bool else "text" if field.annotation is str else "other"
+            kind = ("bool" if field.annotation is bool else "text" if field.annotation is str
+                    else "optional" if field.default is None else "other")
             fields.append((name, kind, field.description or ""))
     return fields
 
@@ -236,7 +237,16 @@ def rules(errors: dict | None = None, status: int = 200):
         changes = audit_repo.recent(connection, limit=50, actions=RULE_ACTIONS)
     entries = {kind: [e for e in config.entries if e.kind == kind] for kind in ("word", "domain", "author")}
     return render_template("dashboard/rules.html", settings=config.settings, fields=_setting_fields(),
-                           entries=entries, changes=changes, shadow_codes=SHADOW_CODES, errors=errors or {}), status
+                           entries=entries, changes=changes, shadow_codes=SHADOW_CODES, errors=errors or {},
+                           model_thresholds=_model_thresholds(), pinned=current_app.config["THRESHOLDS"]), status
+
+
+def _model_thresholds() -> dict[str, float]:
+    """The serving model's thresholds, as the settings form names them (its placeholders)."""
+    serving = active_model().get()
+    thresholds = serving.manifest.get("thresholds", {}) if serving else {}
+    return {f"{label}_{action}": values[action] for label, values in thresholds.items()
+            for action in ("hold_at", "reject_at") if action in values}
 
 
 @bp.post("/rules/settings")
@@ -248,6 +258,9 @@ def update_settings():
     for name, kind, _ in _setting_fields():
         if kind == "bool":
             sent[name] = request.form.get(name) == "on"
+        elif kind == "optional" and name in request.form:
+            # Blank: no value of the moderator's (the model's threshold applies).
+            sent[name] = request.form[name].strip() or None
         elif name in request.form:
             sent[name] = request.form[name]
     try:
