@@ -40,11 +40,10 @@ def moderate(prepared: PreparedComment, rules: CompiledRules, model: LoadedModel
         # Allowed phrases are hidden from the model: it reads the comment without them.
         text = prepare({**prepared.comment.form_fields(), "comment": outcome.model_text})
     scores = model.model.score_prepared([text])[0]
-    # A moderator's thresholds win over the manifest's, and configured ones (an operator's pin) over both.
-    moderated = rules.settings.thresholds()
+    # A moderator's thresholds win over the manifest's, and configured ones (an operator's pin) over both. A label
+    # the configuration pins is pinned whole: mixing a pinned hold_at with a moderator's reject_at could invert them.
     thresholds = resolve_thresholds(model.manifest.get("thresholds"),
-                                    {label: {**moderated.get(label, {}), **(overrides or {}).get(label, {})}
-                                     for label in {*moderated, *(overrides or {})}})
+                                    {**rules.settings.thresholds(), **(overrides or {})})
     if outcome.lenient:
         thresholds = lenient(thresholds, outcome.lenient)
     return decide(scores, thresholds, model.version, outcome.reasons, rules.shadowed("model"), forced)
