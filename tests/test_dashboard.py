@@ -501,3 +501,12 @@ def test_thresholds_set_on_the_rules_page_decide_new_comments(client):
 def stored_decision(client, body) -> str:
     response = client.post("/v1/comments", json=body, headers={"Authorization": f"Bearer {SITE_KEY}"})
     return response.get_json()["decision"]
+
+
+def test_thresholds_pinned_by_configuration_ignore_the_moderators(moderator):
+    client, token = moderator
+    form = {"csrf_token": token, "spam_hold_at": "0.9", "spam_reject_at": "0.95"}
+    assert client.post("/moderate/rules/settings", data=form).status_code == 302
+    assert "ignored: the configuration pins the spam thresholds" in client.get("/moderate/rules").get_data(as_text=True)
+    # HOLD_ALL pins spam at hold 0: every comment is still held.
+    assert stored_decision(client, CIVIL) == "hold"
