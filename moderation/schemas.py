@@ -357,7 +357,9 @@ class RuleSettings(BaseModel):
     def _thresholds_in_pairs(self) -> RuleSettings:
         for label in ("spam", "toxicity"):
             hold, reject = getattr(self, f"{label}_hold_at"), getattr(self, f"{label}_reject_at")
-            if (hold is None) != (reject is None):
+            # Sent together, so that a change merged into the stored settings can never leave half a pair.
+            sent = {f"{label}_hold_at", f"{label}_reject_at"} & self.model_fields_set
+            if len(sent) == 1 or (hold is None) != (reject is None):
                 raise ValueError(f"Set both {label}_hold_at and {label}_reject_at, or neither.")
             if hold is not None and hold > reject:
                 raise ValueError(f"{label}_hold_at must not be above {label}_reject_at.")

@@ -268,6 +268,11 @@ def update_settings():
     except ValidationFailed as error:
         return rules(errors=error.errors, status=422)
     changed = {name: getattr(wanted, name) for name in sent if getattr(wanted, name) != getattr(current, name)}
+    for label in ("spam", "toxicity"):
+        # A threshold is changed with its partner (RuleSettings takes them in pairs).
+        pair = (f"{label}_hold_at", f"{label}_reject_at")
+        if any(name in changed for name in pair):
+            changed.update({name: getattr(wanted, name) for name in pair})
     if changed:
         rule_changes.change_settings(database(), RuleSettings(**changed), g.api_key.id)
         moderator().rules.invalidate()
