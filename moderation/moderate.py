@@ -45,7 +45,10 @@ def moderate(prepared: PreparedComment, rules: CompiledRules, model: LoadedModel
         # Allowed phrases are hidden from the model: it reads the comment without them.
         text = prepare({**prepared.comment.form_fields(), "comment": outcome.model_text})
     scores = model.model.score_prepared([text])[0]
-    thresholds = resolve_thresholds(model.manifest.get("thresholds"), overrides)
+    # A moderator's thresholds win over the manifest's, and configured ones (an operator's pin) over both. A label
+    # the configuration pins is pinned whole: mixing a pinned hold_at with a moderator's reject_at could invert them.
+    thresholds = resolve_thresholds(model.manifest.get("thresholds"),
+                                    {**rules.settings.thresholds(), **(overrides or {})})
     if outcome.lenient:
         thresholds = lenient(thresholds, outcome.lenient)
     # A comment in a language the model was not trained on is held by the rules; its scores are recorded only.

@@ -153,7 +153,12 @@ class Decision:
 
     def flagged(self, label: Label) -> bool:
         """Whether an obeyed reason about this label asked for more than accept."""
-        return any(r.label == label and r.action != Action.ACCEPT and not r.shadow for r in self.reasons)
+        return flagged(self.reasons, label)
+
+
+def flagged(reasons: Sequence[Reason], label: Label) -> bool:
+    """Whether an obeyed reason about label asked for more than accept."""
+    return any(r.label == label and r.action != Action.ACCEPT and not r.shadow for r in reasons)
 
 
 def resolve_thresholds(manifest_thresholds: Mapping[str, Mapping[str, float]] | None,

@@ -186,7 +186,8 @@ def train_new_version(settings: dict, database: Database | None, activate: bool)
         activated = True
     return {"version": manifest["version"], "activated": activated, "gate": gate, "sources": training.sources,
             "metrics": manifest["metrics"], "thresholds": manifest["thresholds"],
-            "active_version": manifest["version"] if activated else (active.version if active else None)}
+            "active_version": manifest["version"] if activated else (active.version if active else None),
+            "previous_version": active.version if active else None}
 
 
 def run_training_job(settings: dict, job_id: str) -> None:
@@ -212,5 +213,6 @@ def run_training_job(settings: dict, job_id: str) -> None:
     with database.transaction() as connection:
         jobs_repo.set_status(connection, job_id, JobStatus.SUCCEEDED, result=result)
         audit_repo.record(connection, job.created_by, "model.trained", result["version"],
-                          {"job": job_id, "activated": result["activated"], "gate": result["gate"]})
+                          {"job": job_id, "activated": result["activated"], "gate": result["gate"],
+                           "previous": result["previous_version"] if result["activated"] else None})
 

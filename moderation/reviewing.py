@@ -5,12 +5,41 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from moderation.limits import REPORTS, RateLimiter
+from moderation.policy import Label, flagged
 from moderation.retraining import is_evaluation_text
-from moderation.schemas import FeedbackIn, LabelCreated, LabelSource, Report, ReviewIn, Status, StoredComment
+from moderation.schemas import (
+    FeedbackIn,
+    LabelCreated,
+    Labels,
+    LabelSource,
+    Report,
+    ReviewAction,
+    ReviewIn,
+    Status,
+    StoredComment,
+)
 from moderation.store import Database
 from moderation.store import audit as audit_repo
 from moderation.store import comments as comments_repo
 from moderation.store import labels as labels_repo
+
+# The dashboard's one-key reviews: what each key means as a review of a comment.
+QUICK_REVIEWS = ("approve", "reject", "spam", "toxic")
+
+
+def quick_review(comment: StoredComment, kind: str, note: str = "") -> ReviewIn:
+    """The review a one-key action makes: approve (neither spam nor toxic), reject (labelled as the decision
+    flagged it: the moderator agrees with the reasons), spam or toxic (reject with that label alone)."""
+    if kind == "approve":
+        action, spam, toxic = ReviewAction.APPROVE, False, False
+    elif kind == "reject":
+        action = ReviewAction.REJECT
+        spam, toxic = flagged(comment.reasons, Label.SPAM), flagged(comment.reasons, Label.TOXICITY)
+    elif kind in ("spam", "toxic"):
+        action, spam, toxic = ReviewAction.REJECT, kind == "spam", kind == "toxic"
+    else:
+        raise ValueError(f"a quick review is one of {', '.join(QUICK_REVIEWS)}, not {kind!r}")
+    return ReviewIn(action=action, labels=Labels(spam=spam, toxic=toxic), note=note)
 
 
 def review_comment(database: Database, comment_id: str, review: ReviewIn, actor: str) -> tuple[StoredComment, Status]:
@@ -26,6 +55,17 @@ def review_comment(database: Database, comment_id: str, review: ReviewIn, actor:
                           {"action": review.action, "labels": review.labels.model_dump(mode="json"),
                            "note": review.note, "previous_status": previous, "status": comment.status})
     return comment, previous
+
+
+def undo_review(database: Database, comment_id: str, actor: str) -> tuple[StoredComment, Status]:
+    """Undo a comment's last review: back to the status it had, its review label withdrawn from training, and an
+    audit event, in one transaction. Returns the comment and the status it had; raises NotFound or NotReviewed."""
+    with database.transaction() as connection:
+        comment, undone = comments_repo.undo_review(connection, comment_id)
+        labels_repo.delete_for_comment(connection, comment_id)
+        audit_repo.record(connection, actor, "comment.review_undo", comment_id,
+                          {"undone_status": undone, "status": comment.status})
+    return comment, undone
 
 
 def add_feedback(database: Database, feedback: FeedbackIn, actor: str) -> LabelCreated:

@@ -398,6 +398,30 @@ class RuleSettings(BaseModel):
     unsupported_language: Literal["hold", "score"] = Field(
         default="hold", description="hold: a comment in a language outside `languages` is held and the model's "
                                     "scores do not decide it; score: it is scored as if it were English.")
+    # The model's thresholds, set by a moderator: null keeps the model manifest's. The MODERATION_*_AT variables,
+    # an operator's pin, still win over these.
+    spam_hold_at: float | None = Field(default=None, ge=0.0, le=1.0, description="Hold at this spam score.")
+    spam_reject_at: float | None = Field(default=None, ge=0.0, le=1.0, description="Reject at this spam score.")
+    toxicity_hold_at: float | None = Field(default=None, ge=0.0, le=1.0, description="Hold at this toxicity score.")
+    toxicity_reject_at: float | None = Field(default=None, ge=0.0, le=1.0,
+                                             description="Reject at this toxicity score.")
+
+    @model_validator(mode="after")
+    def _thresholds_in_pairs(self) -> RuleSettings:
+        for label in ("spam", "toxicity"):
+            hold, reject = getattr(self, f"{label}_hold_at"), getattr(self, f"{label}_reject_at")
+            # Sent together, so that a change merged into the stored settings can never leave half a pair.
+            sent = {f"{label}_hold_at", f"{label}_reject_at"} & self.model_fields_set
+            if len(sent) == 1 or (hold is None) != (reject is None):
+                raise ValueError(f"Set both {label}_hold_at and {label}_reject_at, or neither.")
+            if hold is not None and hold > reject:
+                raise ValueError(f"{label}_hold_at must not be above {label}_reject_at.")
+        return self
+
+    def thresholds(self) -> dict[str, dict[str, float]]:
+        """The thresholds a moderator set, per label, in the shape of the configured overrides."""
+        return {label: {"hold_at": getattr(self, f"{label}_hold_at"), "reject_at": getattr(self, f"{label}_reject_at")}
+                for label in ("spam", "toxicity") if getattr(self, f"{label}_hold_at") is not None}
 
 
 _NonBlank = Annotated[str, AfterValidator(_unicode), Field(min_length=1, max_length=ENTRY_VALUE_MAX)]
@@ -706,6 +730,16 @@ class Stats:
     decisions: dict[Action, int]
     reasons: dict[str, int]
     shadow_reasons: dict[str, int]
+
+
+@dataclass(frozen=True)
+class DailyStats:
+    """Counts per UTC day: decisions by decision, reasons by code (live and shadow), each {day: count}."""
+
+    days: list[str]
+    decisions: dict[str, dict[str, int]]
+    reasons: dict[str, dict[str, int]]
+    shadow_reasons: dict[str, dict[str, int]]
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,10 @@ def defaults(instance: Path) -> dict[str, Any]:
         # Purge rejected and spam comments older than this many days, daily (None: never on a schedule).
         "PURGE_OLDER_THAN_DAYS": None,
         "PURGE_CHECK_SECONDS": 600.0,
+        # The dashboard's session cookie: always Secure when set (otherwise Secure on HTTPS requests), and how
+        # long a sign-in lasts.
+        "SESSION_COOKIE_SECURE": False,
+        "DASHBOARD_SESSION_HOURS": 12.0,
     }
 
 
@@ -103,10 +107,13 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "MODERATION_REPORT_KEY_SHARE": ("REPORT_KEY_SHARE", float, 0.0, 1.0),
         "MODERATION_PROMOTION_TOLERANCE": ("PROMOTION_TOLERANCE", float, 0.0, 0.5),
         "MODERATION_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int, 0, 10),
+        "MODERATION_DASHBOARD_SESSION_HOURS": ("DASHBOARD_SESSION_HOURS", float, 0.05, 24 * 30),
     }
     for variable, (key, kind, low, high) in numbers.items():
         if environ.get(variable):
             settings[key] = _number(environ, variable, kind, low, high)
+    if environ.get("MODERATION_SECURE_COOKIES"):
+        settings["SESSION_COOKIE_SECURE"] = _boolean(environ, "MODERATION_SECURE_COOKIES")
     if environ.get("MODERATION_CHECK_DELIVERABILITY"):
         settings["CHECK_DELIVERABILITY"] = _boolean(environ, "MODERATION_CHECK_DELIVERABILITY")
     thresholds: dict[str, dict[str, float]] = {}

@@ -30,12 +30,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = secret_key(app.instance_path)
     logs.configure()
 
-    from service import errors, extensions, observability
+    from service import dashboard, errors, extensions, observability
     from service.api import akismet, comments, health, models, perspective, review, rules
 
     observability.init_app(app)
     extensions.init_app(app)
     for blueprint in (comments.bp, review.bp, models.bp, rules.bp, akismet.bp, perspective.bp, health.bp):
         app.register_blueprint(blueprint)
+    dashboard.init_app(app)
     errors.register_error_handlers(app)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import select
@@ -18,10 +19,13 @@ def record(connection: Connection, actor: str, action: str, target: str, details
                                             "details": details})
 
 
-def recent(connection: Connection, target: str | None = None, limit: int = 100) -> list[AuditEvent]:
-    """The newest events, optionally for one target."""
+def recent(connection: Connection, target: str | None = None, limit: int = 100,
+           actions: Collection[str] = ()) -> list[AuditEvent]:
+    """The newest events, optionally for one target and of some actions only."""
     statement = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
     if target:
         statement = statement.where(audit_log.c.target == target)
+    if actions:
+        statement = statement.where(audit_log.c.action.in_(actions))
     return [AuditEvent(id=row.id, at=as_utc(row.at), actor=row.actor, action=row.action, target=row.target,
                        details=row.details) for row in connection.execute(statement)]

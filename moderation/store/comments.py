@@ -9,17 +9,18 @@ import base64
 import json
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pydantic import TypeAdapter
 from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.engine import Connection, Row
 
-from moderation.policy import Action, Decision, Label, Reason, Status
+from moderation.policy import Action, Decision, Label, Reason, Status, flagged
 from moderation.prepared import PreparedComment
 from moderation.rules import History, RecentSpam
 from moderation.schemas import (
     AuthorHistory,
+    DailyStats,
     QueueItem,
     QueueOrder,
     QueuePage,
@@ -40,6 +41,10 @@ _C = comments.c
 
 class NotFound(Exception):
     """No row has that id."""
+
+
+class NotReviewed(Exception):
+    """The comment has no review to undo."""
 
 
 class BadCursor(ValueError):
@@ -245,6 +250,52 @@ def apply_report(connection: Connection, comment_id: str, status: Status, spam: 
         values["flagged_spam"] = True
     connection.execute(comments.update().where(_C.id == comment_id).values(**values))
     return True
+
+
+def undo_review(connection: Connection, comment_id: str) -> tuple[StoredComment, Status]:
+    """Put a reviewed comment back where its last review found it: the previous status, no review, and the flags
+    its own decision gave it. Returns the comment and the status it had; raises NotFound, or NotReviewed."""
+    row = connection.execute(select(comments).where(_C.id == comment_id).with_for_update()).first()
+    if row is None:
+        raise NotFound(comment_id)
+    if not row.review:
+        raise NotReviewed(comment_id)
+    record = _REVIEW.validate_python(row.review)
+    reasons = _REASONS.validate_python(row.reasons)
+    connection.execute(comments.update().where(_C.id == comment_id).values(
+        status=record.previous_status, review=None, updated_at=utcnow(),
+        flagged_spam=flagged(reasons, Label.SPAM), flagged_toxicity=flagged(reasons, Label.TOXICITY)))
+    return get(connection, comment_id), Status(row.status)
+
+
+def by_author(connection: Connection, email: str, limit: int = 100) -> list[StoredComment]:
+    """An author's newest comments, whatever their status."""
+    rows = connection.execute(select(comments).where(func.lower(_C.email) == email.lower())
+                              .order_by(_C.created_at.desc(), _C.id.desc()).limit(limit))
+    return [_stored(row) for row in rows]
+
+
+def daily_stats(connection: Connection, days: int) -> DailyStats:
+    """Decisions and reason codes (live and shadow) per UTC day over the last days, oldest day first."""
+    today = utcnow().date()
+    dates = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
+    since = datetime.combine(dates[0], datetime.min.time(), tzinfo=UTC)
+    # date() is SQLite's and PostgreSQL's alike; SQLite answers a string, PostgreSQL a date.
+    day = func.date(_C.created_at)
+    decisions: dict[str, dict[str, int]] = {}
+    for when, decision, count in connection.execute(
+            select(day, _C.decision, func.count()).where(_C.created_at >= since).group_by(day, _C.decision)):
+        decisions.setdefault(decision, {})[str(when)] = count
+    reason_day = func.date(comment_reasons.c.created_at)
+    live: dict[str, dict[str, int]] = {}
+    shadow: dict[str, dict[str, int]] = {}
+    rows = connection.execute(
+        select(reason_day, comment_reasons.c.code, comment_reasons.c.shadow, func.count())
+        .where(comment_reasons.c.created_at >= since)
+        .group_by(reason_day, comment_reasons.c.code, comment_reasons.c.shadow))
+    for when, code, is_shadow, count in rows:
+        (shadow if is_shadow else live).setdefault(code, {})[str(when)] = count
+    return DailyStats(days=[d.isoformat() for d in dates], decisions=decisions, reasons=live, shadow_reasons=shadow)
 
 
 def stats(connection: Connection, days: int) -> Stats:

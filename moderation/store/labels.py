@@ -160,3 +160,17 @@ def _labels(connection: Connection, condition) -> list[StoredLabel]:
                         spam=r.spam, toxic=r.toxic, category=r.category, provenance=Provenance(r.provenance),
                         source=LabelSource(r.source), evaluation=r.evaluation, created_by=r.created_by)
             for r in connection.execute(statement)]
+
+
+def delete_for_comment(connection: Connection, comment_id: str) -> int:
+    """Remove the label a review gave a stored comment (its review was undone); returns how many went."""
+    return connection.execute(labels_table.delete().where(_L.comment_id == comment_id,
+                                                          _L.source == LabelSource.REVIEW)).rowcount
+
+
+def counts_since(connection: Connection, since: datetime | None) -> dict[str, int]:
+    """How many labels arrived at or after since (every label when None), by source."""
+    statement = select(_L.source, func.count()).group_by(_L.source)
+    if since is not None:
+        statement = statement.where(_L.created_at >= since)
+    return {source: count for source, count in connection.execute(statement)}

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, g, url_for
 
 from model import ModelLoadError, ModelStore
+from moderation.deployment import activate_version, queue_training
 from moderation.keys import MODERATOR
 from moderation.schemas import Activation, Job, JobAccepted, ModelVersion, ModelVersions, TrainIn
-from moderation.store import audit as audit_repo
+from moderation.store import NotFound
 from moderation.store import jobs as jobs_repo
 from service.errors import ApiError, not_found
 from service.extensions import active_model, database, job_runner
@@ -43,10 +44,7 @@ def list_models():
            tags=["models"])
 def train(body: TrainIn):
     """Start a training job on training_data/ plus every label; 202 with the job."""
-    with database().transaction() as connection:
-        job = jobs_repo.create(connection, "train", body.model_dump(), g.api_key.id)
-        audit_repo.record(connection, g.api_key.id, "job.train", job.id, body.model_dump())
-    job_runner().start_training(job.id)
+    job = queue_training(database(), job_runner(), body, g.api_key.id)
     return JobAccepted(job=job), 202, {"Location": url_for("models.get_job", job_id=job.id)}
 
 
@@ -65,15 +63,10 @@ def get_job(job_id: str):
 @operation(key=MODERATOR, responses={200: Activation}, errors=(404, 409, 503), tags=["models"])
 def activate(version: str):
     """Serve this version from now on (also how to roll back); every worker follows within seconds."""
-    previous = _models().active_version()
-    if version not in {m["version"] for m in _models().versions()}:
-        raise not_found(f"No model version {version!r} is in the model store.")
     try:
-        _models().activate(version)
+        return activate_version(database(), active_model(), version, g.api_key.id)
+    except NotFound:
+        raise not_found(f"No model version {version!r} is in the model store.") from None
     except ModelLoadError as error:
         raise ApiError(409, "Conflict", f"Version {version} cannot be activated: {error}",
                        slug="model-refused") from None
-    with database().transaction() as connection:
-        audit_repo.record(connection, g.api_key.id, "model.activate", version, {"previous": previous})
-    active_model().load()
-    return Activation(active_version=version, previous_version=previous)
