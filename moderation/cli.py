@@ -10,6 +10,7 @@ from model import ModelLoadError, ModelStore
 from moderation import settings as settings_module
 from moderation.importing import ImportFailed, read_labelled_file
 from moderation.instance import private_folder
+from moderation.jobs import KINDS
 from moderation.keys import MODERATOR, SITE, create_key, legacy_keys_file, list_keys, revoke_key
 from moderation.retraining import train_new_version
 from moderation.reviewing import import_labels
@@ -99,6 +100,28 @@ def cmd_keys(args: argparse.Namespace, settings: dict) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace, settings: dict) -> int:
+    """Run queued jobs (training, webhook deliveries) until stopped; several workers may share one database."""
+    import logging
+    import signal
+    import threading
+
+    from moderation.jobs import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    worker = Worker(settings, _database(settings), kinds=args.kinds or KINDS)
+    if args.once:
+        while worker.run_once():
+            pass
+        return 0
+    stop = threading.Event()
+    # SIGTERM (docker stop, systemd) ends the loop after the current job; a job cut short is taken back later.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    worker.run(stop)
+    return 0
+
+
 def cmd_init(args: argparse.Namespace, settings: dict) -> int:
     """Prepare an instance: migrate the database, keys (if none are configured) and a model (if none is active,
     or the active one no longer loads)."""
@@ -149,6 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = key_actions.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("id")
     keys.set_defaults(handler=cmd_keys)
+    worker = commands.add_parser("worker", help=cmd_worker.__doc__)
+    worker.add_argument("--kinds", type=lambda value: value.split(","), metavar="KIND[,KIND]",
+                        help=f"only these kinds of job (default: all of {', '.join(KINDS)})")
+    worker.add_argument("--once", action="store_true", help="run every job that is due, then exit")
+    worker.set_defaults(handler=cmd_worker)
     db = commands.add_parser("db", help=cmd_db.__doc__)
     db.add_argument("action", choices=("upgrade", "current"))
     db.set_defaults(handler=cmd_db)

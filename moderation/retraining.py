@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,10 +11,7 @@ from sklearn.metrics import roc_auc_score
 
 from model import LABELS, Example, ModelLoadError, ModelStore, ModerationModel, load_training_data, train_model
 from model.training import label_vector
-from moderation.schemas import JobStatus
 from moderation.store import Database
-from moderation.store import audit as audit_repo
-from moderation.store import jobs as jobs_repo
 from moderation.store import labels as labels_repo
 
 log = logging.getLogger(__name__)
@@ -123,25 +119,3 @@ def train_new_version(settings: dict, database: Database | None, activate: bool)
     return {"version": manifest["version"], "activated": activated, "gate": gate, "sources": training.sources,
             "metrics": manifest["metrics"], "thresholds": manifest["thresholds"],
             "active_version": manifest["version"] if activated else (active.version if active else None)}
-
-
-def run_training_job(settings: dict, job_id: str) -> None:
-    """Body of a background training process: run the job and record how it ended."""
-    logging.basicConfig(level=logging.INFO)
-    database = Database(settings["DATABASE_URL"])
-    with database.transaction() as connection:
-        job = jobs_repo.get(connection, job_id)
-        jobs_repo.set_status(connection, job_id, JobStatus.RUNNING)
-    try:
-        result = train_new_version(settings, database, bool(job.request.get("activate")))
-    except Exception as error:  # the job must end failed, whatever went wrong
-        log.exception("training job %s failed", job_id)
-        with database.transaction() as connection:
-            jobs_repo.set_status(connection, job_id, JobStatus.FAILED,
-                                 error=f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=3)}")
-        return
-    with database.transaction() as connection:
-        jobs_repo.set_status(connection, job_id, JobStatus.SUCCEEDED, result=result)
-        audit_repo.record(connection, job.created_by, "model.trained", result["version"],
-                          {"job": job_id, "activated": result["activated"], "gate": result["gate"]})
-

@@ -9,11 +9,16 @@ from moderation.schemas import FeedbackIn, LabelCreated, Labels, LabelSource, Re
 from moderation.store import Database
 from moderation.store import audit as audit_repo
 from moderation.store import comments as comments_repo
+from moderation.store import jobs as jobs_repo
 from moderation.store import labels as labels_repo
+from moderation.webhooks import status_changed
 
 
-def review_comment(database: Database, comment_id: str, review: ReviewIn, actor: str) -> tuple[StoredComment, Status]:
-    """Apply a moderator's review: status, review record, training label and audit event, in one transaction.
+def review_comment(database: Database, comment_id: str, review: ReviewIn, actor: str,
+                   notify: bool = False) -> tuple[StoredComment, Status]:
+    """Apply a moderator's review: status, review record, training label, audit event and (with notify, when the
+    status changed) the webhook delivery job, in one transaction, so the site hears of every change that was
+    committed and of no other.
 
     Returns the updated comment and its previous status; raises NotFound.
     """
@@ -24,6 +29,8 @@ def review_comment(database: Database, comment_id: str, review: ReviewIn, actor:
         audit_repo.record(connection, actor, "comment.review", comment_id,
                           {"action": review.action, "labels": review.labels.model_dump(mode="json"),
                            "note": review.note, "previous_status": previous, "status": comment.status})
+        if notify and comment.status != previous:
+            jobs_repo.create(connection, jobs_repo.WEBHOOK, {"event": status_changed(comment, previous)}, actor)
     return comment, previous
 
 

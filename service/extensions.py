@@ -14,7 +14,6 @@ from moderation.limits import RateLimiter, make_limiter
 from moderation.moderate import Moderator
 from moderation.store import Database, StoreUnavailable
 from moderation.validation import ValidationSettings
-from moderation.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +55,6 @@ def init_app(app: Flask) -> None:
     app.extensions["moderation.jobs"] = JobRunner(app.config, database)
     app.extensions["moderation.moderator"] = Moderator(database, active, rules_ttl=app.config["MODEL_CHECK_SECONDS"],
                                                        overrides=app.config["THRESHOLDS"], limiter=limiter)
-    app.extensions["moderation.webhooks"] = (
-        WebhookSender(app.config["WEBHOOK_URL"], app.config["WEBHOOK_SECRET"]) if app.config["WEBHOOK_URL"]
-        else NoWebhooks()
-    )
-
-
-class NoWebhooks:
-    """Stands in for WebhookSender when no webhook URL is configured."""
-
-    def send(self, event: dict) -> None:
-        """Drop the event."""
 
 
 def database() -> Database:
@@ -90,10 +78,10 @@ def moderator() -> Moderator:
 
 
 def job_runner() -> JobRunner:
-    """The background job runner."""
+    """The job queue's web side: enqueues, and runs jobs in a thread unless a worker does."""
     return current_app.extensions["moderation.jobs"]
 
 
-def webhooks() -> WebhookSender | NoWebhooks:
-    """The webhook sender (a no-op when none is configured)."""
-    return current_app.extensions["moderation.webhooks"]
+def webhooks_enabled() -> bool:
+    """Whether status changes are delivered to a webhook (queued as jobs)."""
+    return bool(current_app.config["WEBHOOK_URL"])

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, url_for
+from sqlalchemy.exc import IntegrityError
 
 from model import ModelLoadError, ModelStore
 from moderation.keys import MODERATOR
 from moderation.schemas import Activation, Job, JobAccepted, ModelVersion, ModelVersions, TrainIn
+from moderation.store import StoreUnavailable
 from moderation.store import audit as audit_repo
 from moderation.store import jobs as jobs_repo
 from service.errors import ApiError, not_found
@@ -38,15 +40,35 @@ def list_models():
                          versions=[_version(m, active) for m in _models().versions()])
 
 
+def _already_training(job_id: str) -> ApiError:
+    return ApiError(409, "Conflict", f"A training job is already queued or running: {job_id}. Wait for it "
+                    "(GET the Location) and train again if its result is not what you need.",
+                    slug="training-in-progress", headers={"Location": url_for("models.get_job", job_id=job_id)})
+
+
 @bp.post("/models")
-@operation(key=MODERATOR, body=TrainIn, body_required=False, responses={202: JobAccepted}, errors=(503,),
+@operation(key=MODERATOR, body=TrainIn, body_required=False, responses={202: JobAccepted}, errors=(409, 503),
            tags=["models"])
 def train(body: TrainIn):
-    """Start a training job on training_data/ plus every label; 202 with the job."""
-    with database().transaction() as connection:
-        job = jobs_repo.create(connection, "train", body.model_dump(), g.api_key.id)
-        audit_repo.record(connection, g.api_key.id, "job.train", job.id, body.model_dump())
-    job_runner().start_training(job.id)
+    """Queue a training job on training_data/ plus every label; 202 with the job, 409 while another one is
+    queued or running (one at a time: each costs minutes of CPU and hundreds of MB)."""
+    try:
+        with database().transaction() as connection:
+            running = jobs_repo.active(connection, jobs_repo.TRAIN)
+            if running is None:
+                job = jobs_repo.create(connection, jobs_repo.TRAIN, body.model_dump(), g.api_key.id)
+                audit_repo.record(connection, g.api_key.id, "job.train", job.id, body.model_dump())
+    except StoreUnavailable as error:
+        if not isinstance(error.__cause__, IntegrityError):
+            raise
+        # Another replica queued one between our read and our write; the unique index kept it to one.
+        with database().reading() as connection:
+            running = jobs_repo.active(connection, jobs_repo.TRAIN)
+        if running is None:
+            raise
+    if running is not None:
+        raise _already_training(running.id)
+    job_runner().wake()
     return JobAccepted(job=job), 202, {"Location": url_for("models.get_job", job_id=job.id)}
 
 
