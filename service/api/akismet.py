@@ -24,7 +24,7 @@ from moderation.validation import ValidationFailed, validate
 from service.auth import authenticate
 from service.errors import ApiError
 from service.extensions import database, moderator
-from service.operations import operation, validation_settings
+from service.operations import MODEL_VERSION_HEADER, operation, validation_settings
 
 bp = Blueprint("akismet", __name__)
 
@@ -173,7 +173,7 @@ def comment_check(body: AkismetRequest):
     prepared = PreparedComment.of(akismet_comment(body))
     decision = moderator().moderate(prepared, forced=forced_verdict(body))
     stored = moderator().save(prepared, decision)
-    headers = {"X-akismet-guid": stored.id}
+    headers = {"X-akismet-guid": stored.id, MODEL_VERSION_HEADER: stored.model_version}
     if decision.decision == Action.REJECT:
         headers["X-akismet-pro-tip"] = "discard"
     return _text("false" if decision.decision == Action.ACCEPT else "true", headers)
