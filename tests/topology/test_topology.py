@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import shutil
 import signal
 import socket
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.http_load import nginx_binary, nginx_command, nginx_config
 from tests.conftest import MODERATOR_KEY, SITE_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,35 +102,10 @@ class Topology:
                           "service:create_app()"], MODERATION_INSTANCE_PATH=str(self.folder / f"instance-{name}"))
         return f"http://127.0.0.1:{port}"
 
-    def nginx(self, binary: str, upstreams: list[str]) -> str:
+    def nginx(self, binary: str, upstreams: list[int]) -> str:
         port = self.ports["nginx"] = _free_port()
-        prefix = self.folder / "nginx"
-        prefix.mkdir()
-        # Worker processes of a root master would switch to "nobody", who cannot enter pytest's private folders.
-        user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
-        servers = "\n".join(f"server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in upstreams)
-        temp = " ".join(f"{kind}_temp_path {prefix}/{kind};" for kind in ("client_body", "proxy", "fastcgi",
-                                                                          "uwsgi", "scgi"))
-        (prefix / "nginx.conf").write_text(f"""
-{user}
-daemon off;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log;
-events {{ worker_connections 256; }}
-http {{
-    access_log {prefix}/access.log;
-    client_max_body_size 1m;
-    {temp}
-    upstream moderation {{ {servers} }}
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{ proxy_pass http://moderation; include {ROOT}/deploy/nginx/proxy.conf; }}
-    }}
-}}
-""")
-        self.start("nginx", [binary, "-p", str(prefix), "-e", str(prefix / "error.log"), "-c",
-                             str(prefix / "nginx.conf")])
+        # The deployment's proxy settings (deploy/nginx/proxy.conf), in a configuration with its own paths.
+        self.start("nginx", nginx_command(binary, nginx_config(self.folder / "nginx", port, upstreams)))
         return f"http://127.0.0.1:{port}"
 
     def kill(self, name: str) -> None:
@@ -172,7 +147,7 @@ def postgres_url():
 @pytest.fixture
 def topology(tmp_path, postgres_url, trained_store, small_data_dir):
     """nginx -> two gunicorn instances, a worker, PostgreSQL; one shared model store. Yields (topology, url)."""
-    binary = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
+    binary = nginx_binary()
     if binary is None:
         _missing("nginx is not installed (run .ci/install-topology)")
     models = tmp_path / "models"
