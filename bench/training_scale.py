@@ -45,9 +45,13 @@ def synthetic_labels(corpus, count: int, seed: int, weight: float):
     return labels
 
 
-def train_once(size: int, seed: int) -> dict:
+def train_once(size: int, seed: int, search_rows: int | None) -> dict:
     """Body of one measured process: build the training set, fit, and report time and memory."""
+    import model.classifier
     from model import load_training_data, train_model
+
+    if search_rows is not None:
+        model.classifier.SEARCH_ROWS = search_rows
     from moderation.retraining import FROZEN_SHARE, is_evaluation_text
     from moderation.settings import defaults
 
@@ -67,12 +71,15 @@ def train_once(size: int, seed: int) -> dict:
             "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
             "peak_megabytes": round(usage.ru_maxrss / 1024, 0),
             "roc_auc": {label: m.get("roc_auc") for label, m in result.metrics["out_of_fold"].items()},
-            "regularization_c": result.metrics["regularization_c"]}
+            "regularization_c": result.metrics["regularization_c"],
+            "search_rows": model.classifier.SEARCH_ROWS}
 
 
-def measure(size: int, seed: int, timeout: float) -> dict:
+def measure(size: int, seed: int, timeout: float, search_rows: int | None) -> dict:
     """Train with size labels in a child process and return what it reported (or why it did not finish)."""
     command = [sys.executable, "-m", "bench.training_scale", "--child", str(size), "--seed", str(seed)]
+    if search_rows is not None:
+        command += ["--search-rows", str(search_rows)]
     try:
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -83,14 +90,16 @@ def measure(size: int, seed: int, timeout: float) -> dict:
 
 
 def print_table(rows: list[dict]) -> None:
-    print(f"{'labels':>8} {'fitted':>8} {'wall s':>8} {'fit s':>8} {'CPU s':>8} {'peak MB':>8}  ROC-AUC spam/toxicity")
+    print(f"{'labels':>8} {'fitted':>8} {'wall s':>8} {'fit s':>8} {'CPU s':>8} {'peak MB':>8}  "
+          "ROC-AUC spam/toxicity, C spam/toxicity")
     for row in rows:
         if "error" in row:
             print(f"{row['labels']:>8}  {row['error']}")
             continue
         auc = row["roc_auc"]
         print(f"{row['labels']:>8} {row['examples_fitted']:>8} {row['seconds']:>8} {row['fit_seconds']:>8} "
-              f"{row['cpu_seconds']:>8} {row['peak_megabytes']:>8.0f}  {auc['spam']}/{auc['toxicity']}")
+              f"{row['cpu_seconds']:>8} {row['peak_megabytes']:>8.0f}  {auc['spam']}/{auc['toxicity']}, "
+              f"{row['regularization_c'].get('spam')}/{row['regularization_c'].get('toxicity')}")
     target = next((r for r in rows if r["labels"] == TARGET["labels"] and "error" not in r), None)
     if target:
         verdict = ("meets" if target["seconds"] <= TARGET["seconds"] and target["peak_megabytes"] <= TARGET["megabytes"]
@@ -105,15 +114,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,100000,300000", help="comma-separated label counts")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=3600, help="seconds allowed per size (default 3600)")
+    parser.add_argument("--search-rows", type=int,
+                        help="choose C on at most this many rows (default: model.classifier.SEARCH_ROWS); a number "
+                             "above the training set's size chooses it on every row, as below the threshold")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is not None:
-        print(json.dumps(train_once(args.child, args.seed)))
+        print(json.dumps(train_once(args.child, args.seed, args.search_rows)))
         return 0
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         print(f"training with {size} labels ...", file=sys.stderr, flush=True)
-        rows.append(measure(size, args.seed, args.timeout))
+        rows.append(measure(size, args.seed, args.timeout, args.search_rows))
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     print_table(rows)
     RESULTS.mkdir(parents=True, exist_ok=True)

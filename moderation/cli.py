@@ -108,6 +108,10 @@ def cmd_worker(args: argparse.Namespace, settings: dict) -> int:
 
     from moderation.jobs import Worker
 
+    unknown = set(args.kinds or ()) - set(KINDS)
+    if unknown:
+        print(f"moderation: no job kind {', '.join(sorted(unknown))} (kinds: {', '.join(KINDS)})", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     worker = Worker(settings, _database(settings), kinds=args.kinds or KINDS)
     if args.once:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -24,11 +28,16 @@ SECRET = "s3cret"
 class _Receiver(BaseHTTPRequestHandler):
     received: list
     script: list
+    release: threading.Event
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.received.append((dict(self.headers), body))
         answer = self.script[min(len(self.received), len(self.script)) - 1]
+        if answer == "hang":
+            # Keep the sender waiting (until the test releases it), then answer to whoever is still there.
+            self.release.wait(60)
+            answer = 204
         if answer == "malformed":
             # Not HTTP at all: the sender must treat it as a failed attempt, not crash.
             self.wfile.write(b"\x00garbage\r\n\r\n")
@@ -45,21 +54,24 @@ class _Receiver(BaseHTTPRequestHandler):
 def receiver(request):
     """A webhook receiver answering, in turn, the answers a test parametrizes it with (then the last one)."""
     received: list = []
-    handler = type("Receiver", (_Receiver,), {"received": received, "script": getattr(request, "param", [204])})
-    server = HTTPServer(("127.0.0.1", 0), handler)
+    release = threading.Event()
+    handler = type("Receiver", (_Receiver,), {"received": received, "script": getattr(request, "param", [204]),
+                                              "release": release})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/hook", received
+    release.set()
     server.shutdown()
     server.server_close()
 
 
-def wait_until(condition, timeout=60):
+def wait_until(condition, timeout=60, interval=0.05):
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached")
-        time.sleep(0.05)
+        time.sleep(interval)
 
 
 def webhook_jobs(database_url):
@@ -134,6 +146,32 @@ def test_with_a_worker_configured_the_web_process_only_enqueues_and_a_restart_lo
     assert [row.status for row in webhook_jobs(app_config["DATABASE_URL"])] == ["succeeded"]
 
 
+@pytest.mark.parametrize("receiver", [["hang", 204]], indirect=True)
+def test_a_job_whose_worker_is_killed_is_taken_back_by_another(app_config, receiver, worker_env, monkeypatch,
+                                                                site_headers, moderator_headers):
+    url, received = receiver
+    app = create_app({**app_config, "THRESHOLDS": HOLD_ALL, "WEBHOOK_URL": url, "WEBHOOK_SECRET": SECRET,
+                      "RUN_JOBS": False})
+    client = app.test_client()
+    comment = submit(client, site_headers, TOXIC)
+    client.post(f"/v1/comments/{comment['id']}/review", json=REVIEW, headers=moderator_headers)
+    monkeypatch.setenv("MODERATION_WEBHOOK_URL", url)
+    monkeypatch.setenv("MODERATION_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("MODERATION_JOB_STALE_SECONDS", "15")
+    worker = subprocess.Popen([sys.executable, "-m", "moderation.cli", "worker"], env=dict(os.environ))
+    try:
+        wait_until(lambda: len(received) == 1, timeout=120)  # the first worker is in the middle of the delivery
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+    assert [row.status for row in webhook_jobs(app_config["DATABASE_URL"])] == ["running"]
+    # Once its heartbeat is stale, the next worker takes the job back and delivers it.
+    wait_until(lambda: main(["worker", "--once"]) == 0 and len(received) == 2, timeout=120, interval=1)
+    job = webhook_jobs(app_config["DATABASE_URL"])[0]
+    assert (job.status, job.attempts, job.result) == ("succeeded", 2, {"status": 204})
+    assert received[0][1] == received[1][1]
+
+
 def test_one_training_job_at_a_time_run_by_the_worker(app_config, worker_env, moderator_headers):
     client = create_app({**app_config, "RUN_JOBS": False}).test_client()
     first = client.post("/v1/models", json={"activate": True}, headers=moderator_headers)
@@ -163,3 +201,8 @@ def test_jobs_setting(value, run_jobs):
 def test_jobs_setting_refuses_other_values():
     with pytest.raises(SettingsError, match="MODERATION_JOBS"):
         from_env({"MODERATION_JOBS": "celery"})
+
+
+def test_worker_refuses_an_unknown_kind(worker_env, capsys):
+    assert main(["worker", "--once", "--kinds", "train,email"]) == 2
+    assert "email" in capsys.readouterr().err
