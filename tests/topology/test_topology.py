@@ -163,7 +163,7 @@ def topology(tmp_path, postgres_url, trained_store, small_data_dir):
                MODERATION_PROMOTION_TOLERANCE="0.5",
                MODERATION_INSTANCE_PATH=str(tmp_path / "instance-cli"))
     migrate = subprocess.run([sys.executable, "-m", "moderation.cli", "db", "upgrade"], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=120)
+                             capture_output=True, text=True, timeout=600)
     assert migrate.returncode == 0, migrate.stderr
     parts = Topology(tmp_path, env)
     try:
@@ -171,7 +171,7 @@ def topology(tmp_path, postgres_url, trained_store, small_data_dir):
         parts.start("worker", [sys.executable, "-m", "moderation.cli", "worker"])
         url = parts.nginx(binary, [parts.ports["a"], parts.ports["b"]])
         for base in [*instances.values(), url]:
-            wait_for(lambda base=base: call(base, "GET", "/readyz")[0] == 200, f"{base}/readyz", timeout=180)
+            wait_for(lambda base=base: call(base, "GET", "/readyz")[0] == 200, f"{base}/readyz", timeout=600)
         yield parts, url, instances
     except BaseException:
         print(parts.logs())
@@ -207,7 +207,7 @@ def test_post_review_retrain_and_survive_a_killed_instance_through_nginx(topolog
     job_id = body["job"]["id"]
     assert call(url, "POST", "/v1/models", {}, MODERATOR)[0] == 409
     job = wait_for(lambda: (lambda j: j if j.get("status") in ("succeeded", "failed") else None)(
-        call(url, "GET", f"/v1/jobs/{job_id}", headers=MODERATOR)[1]), "the training job", timeout=600)
+        call(url, "GET", f"/v1/jobs/{job_id}", headers=MODERATOR)[1]), "the training job", timeout=1800)
     assert job["status"] == "succeeded", job
     new_version = job["result"]["version"]
     assert job["result"]["activated"] and new_version != first_version
@@ -216,7 +216,7 @@ def test_post_review_retrain_and_survive_a_killed_instance_through_nginx(topolog
     # 4. Both instances serve it within seconds of the activation, and name it in their answers.
     for name, base in instances.items():
         wait_for(lambda base=base: call(base, "GET", "/v1/models", headers=MODERATOR)[1].get("serving_version")
-                 == new_version, f"instance {name} to serve {new_version}", timeout=30)
+                 == new_version, f"instance {name} to serve {new_version}", timeout=300)
         status, body = call(base, "POST", "/v1/comments", comment(100 + ord(name)), SITE)
         assert status == 201 and body["model_version"] == new_version, body
         accepted[body["id"]] = body
@@ -233,10 +233,10 @@ def test_post_review_retrain_and_survive_a_killed_instance_through_nginx(topolog
     threads = [threading.Thread(target=load) for _ in range(4)]
     for thread in threads:
         thread.start()
-    wait_for(lambda: sum(s == 201 for s, _ in outcomes) >= 10, "comments before the kill", timeout=120)
+    wait_for(lambda: sum(s == 201 for s, _ in outcomes) >= 10, "comments before the kill", timeout=600)
     parts.kill("a")
     killed_at = len(outcomes)
-    wait_for(lambda: sum(s == 201 for s, _ in outcomes[killed_at:]) >= 10, "comments after the kill", timeout=120)
+    wait_for(lambda: sum(s == 201 for s, _ in outcomes[killed_at:]) >= 10, "comments after the kill", timeout=600)
     stop.set()
     for thread in threads:
         thread.join()
