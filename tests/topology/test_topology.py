@@ -6,6 +6,7 @@ Skipped with the reason when nginx or PostgreSQL is missing; with CI set, missin
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -41,6 +42,17 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@functools.cache
+def _gunicorn_options() -> str:
+    return subprocess.run([sys.executable, "-m", "gunicorn", "--help"], capture_output=True, text=True,
+                          timeout=120).stdout
+
+
+def _own_control_socket(path: Path) -> list[str]:
+    """Recent gunicorn opens a control socket at one path per user (~/.gunicorn): each instance gets its own."""
+    return ["--control-socket", str(path)] if "--control-socket" in _gunicorn_options() else []
 
 
 def call(base: str, method: str, path: str, body: dict | None = None, headers: dict | None = None,
@@ -88,18 +100,18 @@ class Topology:
         self.ports: dict[str, int] = {}
 
     def start(self, name: str, command: list[str], **env: str) -> subprocess.Popen:
-        log = (self.folder / f"{name}.log").open("wb")
         # Its own session, so that killing an instance kills its master and its workers together.
-        process = subprocess.Popen(command, cwd=ROOT, env={**self.env, **env}, stdout=log,  # noqa: S603
-                                   stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        with (self.folder / f"{name}.log").open("wb") as log:
+            process = subprocess.Popen(command, cwd=ROOT, env={**self.env, **env}, stdout=log,  # noqa: S603
+                                       stderr=subprocess.STDOUT, start_new_session=True)
         self.processes[name] = process
         return process
 
     def gunicorn(self, name: str) -> str:
         port = self.ports[name] = _free_port()
         self.start(name, [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
-                          "service:create_app()"], MODERATION_INSTANCE_PATH=str(self.folder / f"instance-{name}"))
+                          *_own_control_socket(self.folder / f"{name}.ctl"), "service:create_app()"],
+                   MODERATION_INSTANCE_PATH=str(self.folder / f"instance-{name}"))
         return f"http://127.0.0.1:{port}"
 
     def nginx(self, binary: str, upstreams: list[int]) -> str:
