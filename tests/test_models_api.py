@@ -14,7 +14,7 @@ from tests.conftest import SITE_KEY
 from tests.test_review_api import CIVIL, TOXIC, submit
 
 
-def wait_for_job(client, headers, job_id, timeout=240):
+def wait_for_job(client, headers, job_id, timeout=900):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = client.get(f"/v1/jobs/{job_id}", headers=headers).get_json()
