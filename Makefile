@@ -7,7 +7,7 @@ PORT ?= 8000
 WEB_CONCURRENCY ?= 2
 
 .PHONY: run test lint install model bench bench-latency bench-speed bench-accuracy bench-explanations bench-learning \
-	bench-http clean
+	bench-http bench-scale bench-replicas clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,8 @@ $(BIN)/.bench-installed: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $@
 
-bench: bench-latency bench-speed bench-accuracy bench-explanations bench-learning bench-http
+bench: bench-latency bench-speed bench-accuracy bench-explanations bench-learning bench-http bench-scale \
+	bench-replicas
 
 bench-latency: model
 	$(BIN)/python -m bench.latency
@@ -58,3 +59,13 @@ bench-learning: model
 bench-http: model $(BIN)/.bench-installed
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python -m bench.http_load $(ARGS)
+
+# Training time and peak memory against 10k, 100k and 300k labels; e.g. make bench-scale ARGS='--sizes 10000,100000'
+bench-scale: install
+	$(BIN)/python -m bench.training_scale $(ARGS)
+
+# POST /v1/comments through nginx with one and with two gunicorn instances behind it, in one run
+bench-replicas: model $(BIN)/.bench-installed
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	.ci/install-topology
+	$(BIN)/python -m bench.http_load --app-only --replicas 1,2 --workers 1 $(ARGS)

@@ -2,6 +2,7 @@
 
     make bench-http                                          # 15 s each after 5 s of warm-up, 16 connections
     make bench-http ARGS='--worker-class sync,gthread --threads 4 --rounds 3'
+    make bench-replicas                                      # the app as 1 and as 2 gunicorn instances behind nginx
     .venv/bin/python -m bench.http_load --app-only --app-dir ../release-1.0 --app-dir .
 
 Every endpoint is served the same way, by gunicorn with the same worker settings on a free port of its own, and
@@ -11,7 +12,9 @@ the other:
 - ceiling: bench.http_apps:ceiling_app(), which authenticates, parses and validates the fields and answers 201;
 - peer: bench.http_apps:peer_app(), the same plus alt-profanity-check's predict_prob on the comment;
 - app: the factory (`service:create_app()`) of each --app-dir checkout, run with that checkout's .venv, on a
-  fresh instance in a temporary directory (SQLite database, bench keys) and the checkout's instance/models.
+  fresh instance in a temporary directory (SQLite database, bench keys) and the checkout's instance/models;
+  with --replicas, as that many gunicorn instances (sharing the instance) behind an nginx of its own that uses
+  deploy/nginx/proxy.conf, the deployment's proxy settings.
 
 The machine is shared, so absolute figures move between runs; the ratios of one run (app ÷ ceiling, app ÷ peer)
 and the server CPU per request are the figures to compare. Raw results go to bench/results/ (git-ignored).
@@ -24,6 +27,7 @@ import http.client
 import importlib.util
 import json
 import os
+import pwd
 import re
 import resource
 import secrets
@@ -70,6 +74,8 @@ class Setup:
     worker_class: str
     workers: int
     threads: int = 1
+    # App instances (gunicorn masters, each with `workers` workers) behind one nginx; 0: gunicorn alone.
+    replicas: int = 0
 
     @property
     def options(self) -> list[str]:
@@ -81,7 +87,8 @@ class Setup:
     @property
     def name(self) -> str:
         """Short, for tables: 'sync 2w' or 'gthread 2w×4t'."""
-        return f"{self.worker_class} {self.workers}w" + (f"×{self.threads}t" if self.worker_class == "gthread" else "")
+        name = f"{self.worker_class} {self.workers}w" + (f"×{self.threads}t" if self.worker_class == "gthread" else "")
+        return name + (f" {self.replicas}r+nginx" if self.replicas else "")
 
 
 class BenchError(Exception):
@@ -93,6 +100,47 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def nginx_binary() -> str | None:
+    """Debian's nginx, if installed (it lives in /usr/sbin, which may not be on PATH)."""
+    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
+
+
+def nginx_config(prefix: Path, port: int, upstreams: list[int]) -> Path:
+    """An nginx configuration of our own in prefix (pid, logs and temp files there, not the system's) that
+    listens on 127.0.0.1:port and spreads requests over the upstream ports with the deployment's proxy
+    settings (deploy/nginx/proxy.conf). Returns its path."""
+    prefix.mkdir(parents=True, exist_ok=True)
+    # Worker processes of a root master would switch to "nobody", who may not enter private temp folders.
+    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
+    servers = " ".join(f"server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in upstreams)
+    temp = " ".join(f"{kind}_temp_path {prefix}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
+                                                                      "scgi"))
+    path = prefix / "nginx.conf"
+    path.write_text(f"""{user}
+daemon off;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_max_body_size 1m;
+    {temp}
+    upstream moderation {{ {servers} }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{ proxy_pass http://moderation; include {ROOT}/deploy/nginx/proxy.conf; }}
+    }}
+}}
+""")
+    return path
+
+
+def nginx_command(binary: str, config: Path) -> list[str]:
+    """The command that runs nginx in the foreground with config (errors logged next to it from the start)."""
+    return [binary, "-p", str(config.parent), "-e", str(config.parent / "error.log"), "-c", str(config)]
 
 
 def git_describe(directory: Path) -> str:
@@ -211,7 +259,7 @@ def wait_ready(process: subprocess.Popen, port: int, key: str, log: Path, timeou
             continue
         if status == 201:
             return body
-        if status == 503:  # not ready yet (model or database); /readyz would say which
+        if status in (502, 503):  # not ready yet (model or database; behind nginx: no replica up yet)
             last = f"503 {body[:200]}"
             time.sleep(0.5)
             continue
@@ -309,30 +357,58 @@ def measure(target: Target, setup: Setup, args: argparse.Namespace, key: str) ->
             env = {**env, "MODERATION_INSTANCE_PATH": tmp, "DATABASE_URL": f"sqlite:///{tmp}/moderation.db"}
             notes = prepare_instance(target, env, args.init_timeout)
         log = Path(tmp) / "gunicorn.log"
+        if target.kind != "app" or not setup.replicas:
+            with log.open("w") as log_file:
+                process = subprocess.Popen(command, cwd=target.directory, env=env, stdout=log_file,
+                                           stderr=subprocess.STDOUT, start_new_session=True)
+            return _load(target, [process], url, key, log, command, notes, setup, args)
+        # Replicas: gunicorn instances on ports of their own, sharing the instance's database, behind nginx.
+        processes = []
         with log.open("w") as log_file:
-            process = subprocess.Popen(command, cwd=target.directory, env=env, stdout=log_file,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
-        return _load(target, process, url, key, log, command, notes, setup, args)
+            ports = [free_port() for _ in range(setup.replicas)]
+            for replica in ports:
+                processes.append(subprocess.Popen(gunicorn_command(target, replica, setup), cwd=target.directory,
+                                                  env=env, stdout=log_file, stderr=subprocess.STDOUT,
+                                                  start_new_session=True))
+            config = nginx_config(Path(tmp) / "nginx", port, ports)
+            processes.append(subprocess.Popen(nginx_command(args.nginx, config), stdout=log_file,
+                                              stderr=subprocess.STDOUT, start_new_session=True))
+        notes.append(f"{setup.replicas} gunicorn instance(s) on ports {ports} behind nginx on {port}")
+        try:
+            # Every replica has loaded its model before nginx is asked, so that none starts the run cold.
+            for replica, process in zip(ports, processes, strict=False):
+                wait_ready(process, replica, key, log, timeout=args.start_timeout)
+        except BenchError as error:
+            for each in processes:
+                stop(each)
+            raise BenchError(f"{target.label} ({setup.name}): {error}") from None
+        return _load(target, processes, url, key, log, command, notes, setup, args)
 
 
-def _load(target: Target, process: subprocess.Popen, url: str, key: str, log: Path, command: list[str],
+def _load(target: Target, processes: list[subprocess.Popen], url: str, key: str, log: Path, command: list[str],
           notes: list[str], setup: Setup, args: argparse.Namespace) -> dict:
+    process = processes[0]
+
+    def tree_cpu() -> dict[int, float]:
+        return {pid: cpu for root in processes for pid, cpu in process_tree_cpu(root.pid).items()}
+
     try:
         probe = wait_ready(process, int(url.rsplit(":", 1)[1]), key, log, timeout=args.start_timeout)
         if args.warmup > 0:
             run_wrk(url, args.warmup, key, args, run=0)
-        server_before, (busy_before, total_before) = process_tree_cpu(process.pid), machine_cpu()
+        server_before, (busy_before, total_before) = tree_cpu(), machine_cpu()
         wrk_before = children_cpu()
         result = run_wrk(url, args.seconds, key, args, run=1)
-        server_after, (busy_after, total_after) = process_tree_cpu(process.pid), machine_cpu()
+        server_after, (busy_after, total_after) = tree_cpu(), machine_cpu()
         rss_mb = sum(resident_mb(pid) for pid in server_after)
         wrk_after = children_cpu()
-        if process.poll() is not None:
-            raise BenchError(f"gunicorn died during the run:\n{tail(log)}")
+        if any(p.poll() is not None for p in processes):
+            raise BenchError(f"gunicorn or nginx died during the run:\n{tail(log)}")
     except BenchError as error:
         raise BenchError(f"{target.label} ({setup.name}): {error}") from None
     finally:
-        stop(process)
+        for each in processes:
+            stop(each)
     server_log = tail(log, 20)
     seconds = result["duration_us"] / 1e6
     ok = sum(count for status, count in result["statuses"].items() if status.startswith("2"))
@@ -340,7 +416,8 @@ def _load(target: Target, process: subprocess.Popen, url: str, key: str, log: Pa
     machine_seconds = total_after - total_before
     by_process = {pid: cpu - server_before.get(pid, 0.0) for pid, cpu in server_after.items()}
     server_cpu, wrk_cpu, busy = sum(by_process.values()), wrk_after - wrk_before, busy_after - busy_before
-    workers = sorted((cpu for pid, cpu in by_process.items() if pid != process.pid), reverse=True)
+    workers = sorted((cpu for pid, cpu in by_process.items() if pid not in {p.pid for p in processes}),
+                     reverse=True)
     return {
         "endpoint": target.kind, "label": target.label, "directory": str(target.directory),
         "commit": git_describe(target.directory), "wsgi": target.wsgi, "notes": notes,
@@ -462,6 +539,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="gunicorn worker processes, or a comma-separated list (default WEB_CONCURRENCY or 2)")
     parser.add_argument("--threads", type=numbers, default=[4],
                         help="threads per gthread worker, or a comma-separated list (default 4)")
+    parser.add_argument("--replicas", type=numbers,
+                        help="serve the app as this many gunicorn instances behind nginx (Debian's), or a "
+                             "comma-separated list, e.g. 1,2: scaling out, measured in the same run (default: one "
+                             "gunicorn, no proxy)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="repeat the whole sequence; the summary shows medians (default 1)")
     parser.add_argument("--app-only", action="store_true", help="skip the ceiling and the peer")
@@ -485,8 +566,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--seconds, --connections, --wrk-threads and --rounds must be positive")
     if args.wrk_threads > 16:
         parser.error("--wrk-threads is at most 16 (the script numbers its commenters per thread)")
-    args.setups = [Setup(worker_class, workers, threads) for worker_class in classes for workers in args.workers
-                   for threads in (args.threads if worker_class == "gthread" else [1])]
+    args.setups = [Setup(worker_class, workers, threads, replicas) for worker_class in classes
+                   for workers in args.workers for threads in (args.threads if worker_class == "gthread" else [1])
+                   for replicas in (args.replicas or [0])]
+    args.nginx = nginx_binary()
+    if args.replicas and args.nginx is None:
+        parser.error("--replicas needs nginx: apt-get install nginx (or run .ci/install-topology)")
     return args
 
 

@@ -10,6 +10,7 @@ from model import ModelLoadError
 from moderation import settings as settings_module
 from moderation.importing import FORMATS, ImportFailed, Unlabelled, import_rows, remove_batch, rows_from, wordpress_rows
 from moderation.instance import model_store, private_folder, secret_key
+from moderation.jobs import KINDS
 from moderation.keys import MODERATOR, SITE, create_key, legacy_keys_file, list_keys, revoke_key
 from moderation.privacy import IpPolicy, forget, parse_age, purge
 from moderation.retraining import train_new_version
@@ -163,6 +164,32 @@ def cmd_models_sign(args: argparse.Namespace, settings: dict) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace, settings: dict) -> int:
+    """Run queued jobs (training, webhook deliveries) until stopped; several workers may share one database."""
+    import logging
+    import signal
+    import threading
+
+    from moderation.jobs import Worker
+
+    unknown = set(args.kinds or ()) - set(KINDS)
+    if unknown:
+        print(f"moderation: no job kind {', '.join(sorted(unknown))} (kinds: {', '.join(KINDS)})", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    worker = Worker(settings, _database(settings), kinds=args.kinds or KINDS)
+    if args.once:
+        while worker.run_once():
+            pass
+        return 0
+    stop = threading.Event()
+    # SIGTERM (docker stop, systemd) ends the loop after the current job; a job cut short is taken back later.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    worker.run(stop)
+    return 0
+
+
 def cmd_init(args: argparse.Namespace, settings: dict) -> int:
     """Prepare an instance: migrate the database, keys (if none are configured) and a model (if none is active,
     or the active one no longer loads)."""
@@ -257,6 +284,11 @@ def build_parser() -> argparse.ArgumentParser:
     forgetter = commands.add_parser("forget", help=cmd_forget.__doc__)
     forgetter.add_argument("--email", required=True)
     forgetter.set_defaults(handler=cmd_forget)
+    worker = commands.add_parser("worker", help=cmd_worker.__doc__)
+    worker.add_argument("--kinds", type=lambda value: value.split(","), metavar="KIND[,KIND]",
+                        help=f"only these kinds of job (default: all of {', '.join(KINDS)})")
+    worker.add_argument("--once", action="store_true", help="run every job that is due, then exit")
+    worker.set_defaults(handler=cmd_worker)
     db = commands.add_parser("db", help=cmd_db.__doc__)
     db.add_argument("action", choices=("upgrade", "current"))
     db.set_defaults(handler=cmd_db)

@@ -16,13 +16,14 @@ import hmac
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from moderation.schemas import JobStatus, Status
+from moderation.schemas import Status
 from moderation.store import Database, StoreUnavailable
 from moderation.store import audit as audit_repo
 from moderation.store import jobs as jobs_repo
@@ -168,22 +169,6 @@ def purge_job_id(day) -> str:
     return f"{PURGE_JOB}-{day:%Y%m%d}"
 
 
-def run_purge_job(database: Database, job_id: str, older_than_days: int, ip_policy: IpPolicy | None = None) -> None:
-    """Run a queued purge job and record how it ended."""
-    with database.transaction() as connection:
-        jobs_repo.set_status(connection, job_id, JobStatus.RUNNING)
-    try:
-        result = purge(database, older_than_days, actor=f"job:{job_id}", ip_policy=ip_policy)
-    except StoreUnavailable as error:
-        log.error("purge job %s failed: %s", job_id, error)
-        with database.transaction() as connection:
-            jobs_repo.set_status(connection, job_id, JobStatus.FAILED, error=str(error))
-        return
-    with database.transaction() as connection:
-        jobs_repo.set_status(connection, job_id, JobStatus.SUCCEEDED, result=asdict(result))
-    log.info("purge job %s anonymised %d comments", job_id, result.comments, extra={"job": job_id})
-
-
 def queue_daily_purge(database: Database, older_than_days: int) -> str | None:
     """Queue today's purge unless some process already has; returns the job id when this call queued it."""
     job_id = purge_job_id(utcnow())
@@ -200,14 +185,13 @@ def queue_daily_purge(database: Database, older_than_days: int) -> str | None:
 
 
 class PurgeSchedule:
-    """A daemon thread that queues the day's purge and, where this process runs jobs, runs it."""
+    """A daemon thread that queues the day's purge, for the job queue to run (wake: this process's runner)."""
 
-    def __init__(self, database: Database, older_than_days: int, run_jobs: bool, check_seconds: float = 600.0,
-                 ip_policy: IpPolicy | None = None):
+    def __init__(self, database: Database, older_than_days: int, wake: Callable[[], None],
+                 check_seconds: float = 600.0):
         self.database = database
-        self.ip_policy = ip_policy
         self.older_than_days = older_than_days
-        self.run_jobs = run_jobs
+        self.wake = wake
         self.check_seconds = check_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="purge-schedule", daemon=True)
@@ -223,9 +207,8 @@ class PurgeSchedule:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                job_id = queue_daily_purge(self.database, self.older_than_days)
-                if job_id and self.run_jobs:
-                    run_purge_job(self.database, job_id, self.older_than_days, self.ip_policy)
+                if queue_daily_purge(self.database, self.older_than_days):
+                    self.wake()
             except StoreUnavailable as error:
                 log.error("cannot queue the daily purge: %s", error)
             self._stop.wait(self.check_seconds)

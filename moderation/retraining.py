@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
-import traceback
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,12 +14,8 @@ from sklearn.metrics import roc_auc_score
 from model import LABELS, Example, ModelLoadError, ModerationModel, load_training_data, train_model
 from model.training import label_vector
 from moderation.instance import model_store
-from moderation.logs import configure as configure_logs
-from moderation.metrics import record_training
-from moderation.schemas import JobStatus, Provenance
+from moderation.schemas import Provenance
 from moderation.store import Database
-from moderation.store import audit as audit_repo
-from moderation.store import jobs as jobs_repo
 from moderation.store import labels as labels_repo
 from moderation.store.labels import StoredLabel
 
@@ -188,31 +182,4 @@ def train_new_version(settings: dict, database: Database | None, activate: bool)
             "metrics": manifest["metrics"], "thresholds": manifest["thresholds"],
             "active_version": manifest["version"] if activated else (active.version if active else None),
             "previous_version": active.version if active else None}
-
-
-def run_training_job(settings: dict, job_id: str) -> None:
-    """Body of a background training process: run the job and record how it ended."""
-    configure_logs()
-    database = Database(settings["DATABASE_URL"])
-    with database.transaction() as connection:
-        job = jobs_repo.get(connection, job_id)
-        jobs_repo.set_status(connection, job_id, JobStatus.RUNNING)
-    started = time.monotonic()
-    try:
-        result = train_new_version(settings, database, bool(job.request.get("activate")))
-    except Exception as error:  # the job must end failed, whatever went wrong
-        log.exception("training job %s failed", job_id)
-        record_training("failed", time.monotonic() - started)
-        with database.transaction() as connection:
-            jobs_repo.set_status(connection, job_id, JobStatus.FAILED,
-                                 error=f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=3)}")
-        return
-    record_training("activated" if result["activated"] else "not_activated", time.monotonic() - started)
-    log.info("training job %s stored model %s", job_id, result["version"],
-             extra={"job": job_id, "seconds": round(time.monotonic() - started, 1), "activated": result["activated"]})
-    with database.transaction() as connection:
-        jobs_repo.set_status(connection, job_id, JobStatus.SUCCEEDED, result=result)
-        audit_repo.record(connection, job.created_by, "model.trained", result["version"],
-                          {"job": job_id, "activated": result["activated"], "gate": result["gate"],
-                           "previous": result["previous_version"] if result["activated"] else None})
 

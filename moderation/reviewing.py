@@ -21,7 +21,9 @@ from moderation.schemas import (
 from moderation.store import Database
 from moderation.store import audit as audit_repo
 from moderation.store import comments as comments_repo
+from moderation.store import jobs as jobs_repo
 from moderation.store import labels as labels_repo
+from moderation.webhooks import status_changed
 
 # The dashboard's one-key reviews: what each key means as a review of a comment.
 QUICK_REVIEWS = ("approve", "reject", "spam", "toxic")
@@ -42,8 +44,11 @@ def quick_review(comment: StoredComment, kind: str, note: str = "") -> ReviewIn:
     return ReviewIn(action=action, labels=Labels(spam=spam, toxic=toxic), note=note)
 
 
-def review_comment(database: Database, comment_id: str, review: ReviewIn, actor: str) -> tuple[StoredComment, Status]:
-    """Apply a moderator's review: status, review record, training label and audit event, in one transaction.
+def review_comment(database: Database, comment_id: str, review: ReviewIn, actor: str,
+                   notify: bool = False) -> tuple[StoredComment, Status]:
+    """Apply a moderator's review: status, review record, training label, audit event and (with notify, when the
+    status changed) the webhook delivery job, in one transaction, so the site hears of every change that was
+    committed and of no other.
 
     Returns the updated comment and its previous status; raises NotFound.
     """
@@ -54,17 +59,22 @@ def review_comment(database: Database, comment_id: str, review: ReviewIn, actor:
         audit_repo.record(connection, actor, "comment.review", comment_id,
                           {"action": review.action, "labels": review.labels.model_dump(mode="json"),
                            "note": review.note, "previous_status": previous, "status": comment.status})
+        if notify and comment.status != previous:
+            jobs_repo.create(connection, jobs_repo.WEBHOOK, {"event": status_changed(comment, previous)}, actor)
     return comment, previous
 
 
-def undo_review(database: Database, comment_id: str, actor: str) -> tuple[StoredComment, Status]:
-    """Undo a comment's last review: back to the status it had, its review label withdrawn from training, and an
-    audit event, in one transaction. Returns the comment and the status it had; raises NotFound or NotReviewed."""
+def undo_review(database: Database, comment_id: str, actor: str, notify: bool = False) -> tuple[StoredComment, Status]:
+    """Undo a comment's last review: back to the status it had, its review label withdrawn from training, an audit
+    event and (with notify, when the status changed) the webhook delivery job, in one transaction. Returns the
+    comment and the status it had; raises NotFound or NotReviewed."""
     with database.transaction() as connection:
         comment, undone = comments_repo.undo_review(connection, comment_id)
         labels_repo.delete_for_comment(connection, comment_id)
         audit_repo.record(connection, actor, "comment.review_undo", comment_id,
                           {"undone_status": undone, "status": comment.status})
+        if notify and comment.status != undone:
+            jobs_repo.create(connection, jobs_repo.WEBHOOK, {"event": status_changed(comment, undone)}, actor)
     return comment, undone
 
 

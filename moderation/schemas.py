@@ -79,7 +79,7 @@ class QueueOrder(StrEnum):
 
 
 class JobStatus(StrEnum):
-    """Where a training job stands."""
+    """Where a background job stands."""
 
     QUEUED = "queued"
     RUNNING = "running"
@@ -639,7 +639,7 @@ class AuditEvents:
 
 @dataclass(frozen=True)
 class Job:
-    """A background job (training) and how it ended."""
+    """A background job (training, a webhook delivery) and how it ended."""
 
     id: str
     kind: str
@@ -651,6 +651,7 @@ class Job:
     created_at: Timestamp
     started_at: Timestamp | None
     finished_at: Timestamp | None
+    attempts: int = 0
 
 
 @dataclass(frozen=True)

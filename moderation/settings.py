@@ -44,8 +44,13 @@ def defaults(instance: Path) -> dict[str, Any]:
         "PROMOTION_TOLERANCE": 0.005,
         "WEBHOOK_URL": "",
         "WEBHOOK_SECRET": "",
-        # Whether this process runs the jobs it queues (training); off where a separate worker runs them.
+        # Whether this process runs the jobs it queues (training, webhook deliveries) in a thread
+        # (MODERATION_JOBS=inline); off (MODERATION_JOBS=worker) where `moderation worker` processes run them.
         "RUN_JOBS": True,
+        "WEBHOOK_ATTEMPTS": 5,
+        "WEBHOOK_BACKOFF": 1.0,
+        "JOB_STALE_SECONDS": 60.0,
+        "WORKER_POLL_SECONDS": 1.0,
         "REDIS_URL": "",
         "RATE_LIMITS": dict(DEFAULT_LIMITS),
         "TRUSTED_PROXIES": 0,
@@ -108,12 +113,21 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "MODERATION_PROMOTION_TOLERANCE": ("PROMOTION_TOLERANCE", float, 0.0, 0.5),
         "MODERATION_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int, 0, 10),
         "MODERATION_DASHBOARD_SESSION_HOURS": ("DASHBOARD_SESSION_HOURS", float, 0.05, 24 * 30),
+        "MODERATION_WEBHOOK_ATTEMPTS": ("WEBHOOK_ATTEMPTS", int, 1, 100),
+        "MODERATION_WEBHOOK_BACKOFF_SECONDS": ("WEBHOOK_BACKOFF", float, 0.01, 3600),
+        "MODERATION_JOB_STALE_SECONDS": ("JOB_STALE_SECONDS", float, 15, 86400),
+        "MODERATION_WORKER_POLL_SECONDS": ("WORKER_POLL_SECONDS", float, 0.05, 60),
     }
     for variable, (key, kind, low, high) in numbers.items():
         if environ.get(variable):
             settings[key] = _number(environ, variable, kind, low, high)
     if environ.get("MODERATION_SECURE_COOKIES"):
         settings["SESSION_COOKIE_SECURE"] = _boolean(environ, "MODERATION_SECURE_COOKIES")
+    if environ.get("MODERATION_JOBS"):
+        mode = environ["MODERATION_JOBS"].strip().lower()
+        if mode not in ("inline", "worker"):
+            raise SettingsError(f"MODERATION_JOBS={environ['MODERATION_JOBS']!r} must be inline or worker")
+        settings["RUN_JOBS"] = mode == "inline"
     if environ.get("MODERATION_CHECK_DELIVERABILITY"):
         settings["CHECK_DELIVERABILITY"] = _boolean(environ, "MODERATION_CHECK_DELIVERABILITY")
     thresholds: dict[str, dict[str, float]] = {}

@@ -1,13 +1,10 @@
-"""Signed webhooks that tell the site when a comment's status changes, delivered off the request path."""
+"""Signed webhooks that tell the site when a comment's status changes; the job queue delivers them."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-import logging
-import queue
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -18,7 +15,6 @@ from pydantic import TypeAdapter
 from moderation.schemas import ReviewRecord, Status, StoredComment, isoformat
 from moderation.store.db import utcnow
 
-log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Moderation-Signature"
 _REVIEW = TypeAdapter(ReviewRecord | None)
 
@@ -51,50 +47,25 @@ def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int
         return response.status
 
 
-class WebhookSender:
-    """A background thread that posts events with retries and exponential backoff.
+class DeliveryFailed(Exception):
+    """The receiver did not accept the event (a non-2xx answer)."""
 
-    Deliveries live in memory: a process that stops drops what it has not sent yet.
+
+def deliver(url: str, secret: str, event: dict, timeout: float = 5.0,
+            post: Callable[[str, bytes, dict[str, str], float], int] = _post) -> int:
+    """POST one signed event; returns the receiver's 2xx status, raises on anything else.
+
+    Network errors and malformed answers raise too (OSError, http.client.HTTPException): the queue retries the
+    delivery with backoff, so none of them loses the event.
     """
-
-    def __init__(self, url: str, secret: str, attempts: int = 5, backoff: float = 1.0, timeout: float = 5.0,
-                 post: Callable[[str, bytes, dict[str, str], float], int] = _post):
-        self.url, self.secret = url, secret
-        self.attempts, self.backoff, self.timeout = attempts, backoff, timeout
-        self._post = post
-        self._queue: queue.Queue[dict | None] = queue.Queue(maxsize=10_000)
-        self._thread = threading.Thread(target=self._run, name="webhooks", daemon=True)
-        self._thread.start()
-
-    def send(self, event: dict) -> None:
-        """Queue an event; never blocks and never raises."""
-        try:
-            self._queue.put_nowait(event)
-        except queue.Full:
-            log.error("webhook queue full, dropping %s", event.get("type"))
-
-    def close(self, timeout: float = 5.0) -> None:
-        """Stop after the events already queued."""
-        self._queue.put(None)
-        self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while (event := self._queue.get()) is not None:
-            self._deliver(event)
-
-    def _deliver(self, event: dict) -> None:
-        body = json.dumps(event, separators=(",", ":")).encode()
-        for attempt in range(1, self.attempts + 1):
-            timestamp = str(int(time.time()))
-            headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(self.secret, timestamp, body),
-                       "User-Agent": "comment-moderation-webhooks/1"}
-            try:
-                status = self._post(self.url, body, headers, self.timeout)
-                if 200 <= status < 300:
-                    return
-                log.warning("webhook %s answered %s (attempt %d)", event.get("type"), status, attempt)
-            except (OSError, urllib.error.URLError) as error:
-                log.warning("webhook %s failed: %s (attempt %d)", event.get("type"), error, attempt)
-            if attempt < self.attempts:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
-        log.error("webhook %s gave up after %d attempts", event.get("type"), self.attempts)
+    body = json.dumps(event, separators=(",", ":")).encode()
+    timestamp = str(int(time.time()))
+    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, timestamp, body),
+               "User-Agent": "comment-moderation-webhooks/1"}
+    try:
+        status = post(url, body, headers, timeout)
+    except urllib.error.HTTPError as error:
+        status = error.code
+    if not 200 <= status < 300:
+        raise DeliveryFailed(f"the receiver answered {status}")
+    return status

@@ -16,7 +16,6 @@ from moderation.moderate import Moderator
 from moderation.privacy import IpPolicy, PurgeSchedule
 from moderation.store import Database, StoreUnavailable
 from moderation.validation import ValidationSettings
-from moderation.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
 
@@ -65,21 +64,11 @@ def init_app(app: Flask) -> None:
                                                        overrides=app.config["THRESHOLDS"], limiter=limiter,
                                                        ip_policy=ip_policy)
     if app.config["PURGE_OLDER_THAN_DAYS"] is not None:
-        schedule = PurgeSchedule(database, app.config["PURGE_OLDER_THAN_DAYS"], run_jobs=app.config["RUN_JOBS"],
-                                 check_seconds=app.config["PURGE_CHECK_SECONDS"], ip_policy=ip_policy)
+        schedule = PurgeSchedule(database, app.config["PURGE_OLDER_THAN_DAYS"],
+                                 wake=app.extensions["moderation.jobs"].wake,
+                                 check_seconds=app.config["PURGE_CHECK_SECONDS"])
         schedule.start()
         app.extensions["moderation.purge_schedule"] = schedule
-    app.extensions["moderation.webhooks"] = (
-        WebhookSender(app.config["WEBHOOK_URL"], app.config["WEBHOOK_SECRET"]) if app.config["WEBHOOK_URL"]
-        else NoWebhooks()
-    )
-
-
-class NoWebhooks:
-    """Stands in for WebhookSender when no webhook URL is configured."""
-
-    def send(self, event: dict) -> None:
-        """Drop the event."""
 
 
 def database() -> Database:
@@ -108,10 +97,10 @@ def moderator() -> Moderator:
 
 
 def job_runner() -> JobRunner:
-    """The background job runner."""
+    """The job queue's web side: enqueues, and runs jobs in a thread unless a worker does."""
     return current_app.extensions["moderation.jobs"]
 
 
-def webhooks() -> WebhookSender | NoWebhooks:
-    """The webhook sender (a no-op when none is configured)."""
-    return current_app.extensions["moderation.webhooks"]
+def webhooks_enabled() -> bool:
+    """Whether status changes are delivered to a webhook (queued as jobs)."""
+    return bool(current_app.config["WEBHOOK_URL"])

@@ -30,6 +30,9 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # and a database or model that is not there.
 AUTH_ERRORS = (401, 403)
 BODY_ERRORS = (400, 413, 422)
+# Every answer that carries scores names the model version that computed them, whatever its body's shape
+# (an Akismet verdict is the bare word "true"): replicas may switch versions a few seconds apart.
+MODEL_VERSION_HEADER = "X-Model-Version"
 
 api = SpecTree(
     "flask", mode="strict", annotations=False, title="Comment moderation service", version="1",

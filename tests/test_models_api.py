@@ -10,10 +10,11 @@ import pytest
 
 from model.store import ARTIFACT
 from moderation.retraining import is_evaluation_text
+from tests.conftest import SITE_KEY
 from tests.test_review_api import CIVIL, TOXIC, submit
 
 
-def wait_for_job(client, headers, job_id, timeout=240):
+def wait_for_job(client, headers, job_id, timeout=900):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = client.get(f"/v1/jobs/{job_id}", headers=headers).get_json()
@@ -143,3 +144,23 @@ def test_hot_swap_under_concurrent_requests(app, moderator_headers, site_headers
     assert results and all(status == 201 for status, _ in results), {s for s, _ in results}
     assert {version for _, version in results} == {first, second}
     assert results[-1][1] == second
+
+
+SCORED_REQUESTS = [
+    ("/v1/comments", {"json": CIVIL}, 201),
+    ("/v1/analyze", {"json": {"items": [CIVIL, TOXIC]}}, 200),
+    ("/1.1/comment-check", {"data": {"api_key": SITE_KEY, "blog": "http://blog.example.org",
+                                     "comment_author": "Ann", "comment_content": CIVIL["comment"]}}, 200),
+    (f"/v1alpha1/comments:analyze?key={SITE_KEY}",
+     {"json": {"comment": {"text": TOXIC["comment"]}, "requestedAttributes": {"TOXICITY": {}}}}, 200),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "status"), SCORED_REQUESTS)
+def test_every_scored_answer_names_the_serving_version(client, site_headers, moderator_headers, model_store,
+                                                       path, body, status):
+    for version in [v["version"] for v in model_store.versions()]:
+        assert client.post(f"/v1/models/{version}/activate", headers=moderator_headers).status_code == 200
+        response = client.post(path, headers=site_headers, **body)
+        assert response.status_code == status, response.get_data(as_text=True)
+        assert response.headers["X-Model-Version"] == version

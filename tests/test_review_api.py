@@ -1,15 +1,11 @@
-"""The moderators' API: access rules, the queue, reviews, feedback, the audit log and webhooks."""
+"""The moderators' API: access rules, the queue, reviews, feedback and the audit log (webhooks: test_worker)."""
 
 from __future__ import annotations
 
-import json
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from moderation.webhooks import SIGNATURE_HEADER, verify
 from service import create_app
 from tests.conftest import failing_fields
 
@@ -171,47 +167,3 @@ def test_feedback_stores_a_label_for_an_unstored_comment(client, moderator_heade
 def test_feedback_validation(client, moderator_headers, body, fields):
     response = client.post("/v1/feedback", json=body, headers=moderator_headers)
     assert response.status_code == 422 and set(response.get_json()["errors"]) == fields
-
-
-class _Receiver(BaseHTTPRequestHandler):
-    received: list
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.append((dict(self.headers), body))
-        # Fail the first delivery to show that it is retried.
-        self.send_response(503 if len(self.received) == 1 else 204)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def webhook_receiver():
-    received = []
-    handler = type("Receiver", (_Receiver,), {"received": received})
-    server = HTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", received
-    server.shutdown()
-    server.server_close()
-
-
-def test_status_change_is_posted_signed_and_retried(app_config, site_headers, moderator_headers, webhook_receiver):
-    url, received = webhook_receiver
-    app = create_app({**app_config, "THRESHOLDS": HOLD_ALL, "WEBHOOK_URL": url, "WEBHOOK_SECRET": "s3cret"})
-    sender = app.extensions["moderation.webhooks"]
-    sender.backoff = 0.05
-    client = app.test_client()
-    comment = submit(client, site_headers, TOXIC)
-    client.post(f"/v1/comments/{comment['id']}/review", json=REVIEW, headers=moderator_headers)
-    sender.close(timeout=10)
-    assert len(received) == 2, "one failed delivery, one retry"
-    headers, body = received[-1]
-    assert verify("s3cret", headers[SIGNATURE_HEADER], body)
-    assert not verify("wrong", headers[SIGNATURE_HEADER], body)
-    event = json.loads(body)
-    assert event["type"] == "comment.status_changed" and event["comment_id"] == comment["id"]
-    assert (event["previous_status"], event["status"]) == ("held", "rejected")

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     false,
+    text,
 )
 
 metadata = MetaData()
@@ -136,6 +137,17 @@ jobs = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=True),
     Column("finished_at", DateTime(timezone=True), nullable=True),
+    # The queue: how often a job was claimed, when it may run next (retries back off), who holds it and when
+    # that worker last said it is alive (a job whose heartbeat stops is taken back).
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
+    Column("run_after", DateTime(timezone=True), nullable=True),
+    Column("worker", String(100), nullable=True),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=True),
+    Index("ix_jobs_status_run_after", "status", "run_after"),
+    # At most one training job queued or running, whichever replica was asked: the database decides.
+    Index("ux_jobs_one_training", "kind", unique=True,
+          postgresql_where=text("kind = 'train' AND status IN ('queued', 'running')"),
+          sqlite_where=text("kind = 'train' AND status IN ('queued', 'running')")),
 )
 
 rule_entries = Table(

@@ -25,7 +25,7 @@ from moderation.validation import ValidationFailed, validate
 from service.auth import authenticate
 from service.errors import ApiError
 from service.extensions import database, limiter, moderator
-from service.operations import operation, validation_settings
+from service.operations import MODEL_VERSION_HEADER, operation, validation_settings
 
 bp = Blueprint("akismet", __name__)
 
@@ -239,7 +239,7 @@ def comment_check(body: AkismetRequest):
                                     site_domains=frozenset({blog_host} if blog_host else ()))
     stored = moderator().save(prepared, decision)
     verdict = protocol.decision_verdict(decision, stored.id)
-    return _text(verdict.body, verdict.headers)
+    return _text(verdict.body, {**verdict.headers, MODEL_VERSION_HEADER: stored.model_version})
 
 
 def _submit(body: AkismetRequest, spam: bool) -> Response:

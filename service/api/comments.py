@@ -20,7 +20,7 @@ from moderation.store.db import utcnow
 from moderation.validation import ValidationFailed, validate
 from service.errors import not_found
 from service.extensions import database, moderator
-from service.operations import operation, validation_settings
+from service.operations import MODEL_VERSION_HEADER, operation, validation_settings
 
 bp = Blueprint("comments", __name__, url_prefix="/v1")
 
@@ -36,7 +36,8 @@ def create_comment(body: CommentIn):
     prepared = PreparedComment.of(body)
     decision = moderator().moderate(prepared)
     stored = moderator().save(prepared, decision)
-    return CommentDecision.of(stored), 201, {"Location": url_for("comments.get_comment", comment_id=stored.id)}
+    return CommentDecision.of(stored), 201, {"Location": url_for("comments.get_comment", comment_id=stored.id),
+                                             MODEL_VERSION_HEADER: stored.model_version}
 
 
 @bp.get("/comments/<comment_id>")
@@ -67,7 +68,8 @@ def analyze(body: AnalyzeIn):
     """
     items = [_prepared(item) for item in body.items]
     valid = [item for item in items if isinstance(item, PreparedComment)]
-    decisions = iter(moderator().preview(valid) if valid else [])
+    scored = moderator().preview(valid) if valid else []
+    decisions = iter(scored)
     now, results = utcnow(), []
     for item in items:
         if isinstance(item, ItemErrors):
@@ -76,4 +78,5 @@ def analyze(body: AnalyzeIn):
             decision = next(decisions)
             results.append(AnalyzeResult(decision.decision, decision.scores, decision.reasons,
                                          decision.model_version, now))
-    return AnalyzeResults(results=results)
+    versions = sorted({decision.model_version for decision in scored})
+    return AnalyzeResults(results=results), 200, {MODEL_VERSION_HEADER: ", ".join(versions)} if versions else {}

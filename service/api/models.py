@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, url_for
 
 from model import ModelLoadError, ModelStore
-from moderation.deployment import activate_version, queue_training
+from moderation.deployment import AlreadyTraining, activate_version, queue_training
 from moderation.keys import MODERATOR
 from moderation.schemas import Activation, Job, JobAccepted, ModelVersion, ModelVersions, TrainIn
 from moderation.store import NotFound
@@ -39,12 +39,22 @@ def list_models():
                          versions=[_version(m, active) for m in _models().versions()])
 
 
+def _already_training(job_id: str) -> ApiError:
+    return ApiError(409, "Conflict", f"A training job is already queued or running: {job_id}. Wait for it "
+                    "(GET the Location) and train again if its result is not what you need.",
+                    slug="training-in-progress", headers={"Location": url_for("models.get_job", job_id=job_id)})
+
+
 @bp.post("/models")
-@operation(key=MODERATOR, body=TrainIn, body_required=False, responses={202: JobAccepted}, errors=(503,),
+@operation(key=MODERATOR, body=TrainIn, body_required=False, responses={202: JobAccepted}, errors=(409, 503),
            tags=["models"])
 def train(body: TrainIn):
-    """Start a training job on training_data/ plus every label; 202 with the job."""
-    job = queue_training(database(), job_runner(), body, g.api_key.id)
+    """Queue a training job on training_data/ plus every label; 202 with the job, 409 while another one is
+    queued or running (one at a time: each costs minutes of CPU and hundreds of MB)."""
+    try:
+        job = queue_training(database(), job_runner(), body, g.api_key.id)
+    except AlreadyTraining as running:
+        raise _already_training(running.job_id) from None
     return JobAccepted(job=job), 202, {"Location": url_for("models.get_job", job_id=job.id)}
 
 

@@ -21,7 +21,7 @@ from moderation.reviewing import report
 from moderation.schemas import CommentIn, LabelSource, Report
 from moderation.validation import settings_from
 from service.extensions import database, limiter, moderator
-from service.operations import operation
+from service.operations import MODEL_VERSION_HEADER, operation
 
 bp = Blueprint("perspective", __name__, url_prefix="/v1alpha1")
 
@@ -219,13 +219,15 @@ def perspective_analyze(body: AnalyzeRequest):
     """Scores for the requested attributes, per sentence too with spanAnnotations; nothing is stored."""
     spans = sentences(body.comment.text) if body.spanAnnotations else []
     texts = [body.comment.text, *(body.comment.text[begin:end] for begin, end in spans)]
-    whole, *parts = [d.scores for d in moderator().preview([_prepared(text) for text in texts], counted=False)]
+    decisions = moderator().preview([_prepared(text) for text in texts], counted=False)
+    whole, *parts = [d.scores for d in decisions]
     answer = {}
     for name in body.requestedAttributes:
         span_scores = [SpanScore(begin, end, _score(ATTRIBUTES[name](scores)))
                        for (begin, end), scores in zip(spans, parts, strict=True)] if body.spanAnnotations else None
         answer[name] = AttributeScores(summaryScore=_score(ATTRIBUTES[name](whole)), spanScores=span_scores)
-    return AnalyzeResponse(attributeScores=answer, languages=body.languages, clientToken=body.clientToken)
+    return (AnalyzeResponse(attributeScores=answer, languages=body.languages, clientToken=body.clientToken), 200,
+            {MODEL_VERSION_HEADER: decisions[0].model_version})
 
 
 @bp.post("/comments:suggestscore")

@@ -19,9 +19,8 @@ from moderation.schemas import (
 from moderation.store import BadCursor, NotFound
 from moderation.store import audit as audit_repo
 from moderation.store import comments as comments_repo
-from moderation.webhooks import status_changed
 from service.errors import invalid_fields, not_found
-from service.extensions import database, webhooks
+from service.extensions import database, job_runner, webhooks_enabled
 from service.operations import operation
 
 bp = Blueprint("review", __name__, url_prefix="/v1")
@@ -43,11 +42,11 @@ def queue(query: QueueQuery):
 def review(comment_id: str, body: ReviewIn):
     """Approve or reject a comment, label it for training and log who did it."""
     try:
-        comment, previous = review_comment(database(), comment_id, body, g.api_key.id)
+        comment, previous = review_comment(database(), comment_id, body, g.api_key.id, notify=webhooks_enabled())
     except NotFound:
         raise not_found(f"No comment has the id {comment_id!r}.") from None
     if comment.status != previous:
-        webhooks().send(status_changed(comment, previous))
+        job_runner().wake()
     return comment
 
 

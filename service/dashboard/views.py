@@ -29,10 +29,9 @@ from moderation.store import comments as comments_repo
 from moderation.store import jobs as jobs_repo
 from moderation.store import labels as labels_repo
 from moderation.validation import ValidationFailed, validate
-from moderation.webhooks import status_changed
 from service.dashboard import present, security
 from service.errors import ApiError, invalid_fields, not_found
-from service.extensions import active_model, database, job_runner, moderator, webhooks
+from service.extensions import active_model, database, job_runner, moderator, webhooks_enabled
 
 bp = Blueprint("dashboard", __name__, url_prefix="/moderate", template_folder="templates",
                static_folder="static", static_url_path="/static")
@@ -142,9 +141,10 @@ def _review(comment_id: str, kind: str) -> StoredComment:
         current = comments_repo.get(connection, comment_id)
     if current is None:
         raise not_found(f"No comment has the id {comment_id!r}.")
-    comment, previous = review_comment(database(), comment_id, quick_review(current, kind), g.api_key.id)
+    comment, previous = review_comment(database(), comment_id, quick_review(current, kind), g.api_key.id,
+                                       notify=webhooks_enabled())
     if comment.status != previous:
-        webhooks().send(status_changed(comment, previous))
+        job_runner().wake()
     return comment
 
 
@@ -164,13 +164,13 @@ def review(comment_id: str):
 def undo(comment_id: str):
     """Undo a comment's last review (the key u)."""
     try:
-        comment, undone = undo_review(database(), comment_id, g.api_key.id)
+        comment, undone = undo_review(database(), comment_id, g.api_key.id, notify=webhooks_enabled())
     except NotFound:
         raise not_found(f"No comment has the id {comment_id!r}.") from None
     except NotReviewed:
         raise ApiError(409, "Conflict", "This comment has no review to undo.", slug="not-reviewed") from None
     if comment.status != undone:
-        webhooks().send(status_changed(comment, undone))
+        job_runner().wake()
     if security.wants_json():
         return jsonify({"id": comment.id, "status": comment.status, "message": f"Review undone: {comment.status}."})
     flash(f"Review undone: the comment is {comment.status} again.")
