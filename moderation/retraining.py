@@ -21,6 +21,9 @@ from moderation.store.labels import StoredLabel
 
 log = logging.getLogger(__name__)
 FROZEN_SHARE = 0.1
+# A report is disputed when the serving model's score is this far from what it says (0.9: the model gave the
+# other answer at 0.9 or more).
+DISPUTE_AT = 0.9
 EVALUATION_SHARE = 0.2
 
 
@@ -70,13 +73,28 @@ def _example(label: StoredLabel, weight: float) -> Example:
                    source=f"{label.provenance}/{label.source}")
 
 
+def _disputed(votes: list[StoredLabel], judge: ModerationModel) -> list[bool]:
+    """Which reports contradict what the judge (the serving model) is confident of, on a label they speak to."""
+    probabilities = judge.probabilities([{"comment": v.comment, "name": v.name, "email": v.email, "url": v.url}
+                                         for v in votes])
+    disputed = []
+    for i, vote in enumerate(votes):
+        said = {"spam": vote.spam, "toxicity": vote.toxic}
+        disputed.append(any(said[label] is not None and abs(int(said[label]) - probabilities[label][i]) > DISPUTE_AT
+                            for label in LABELS))
+    return disputed
+
+
 def labelled_examples(labels: list[StoredLabel], corpus_texts: set[str], corpus_weight: float,
-                      weights: LabelWeights) -> tuple[list[Example], list[Example], dict[str, int]]:
+                      weights: LabelWeights, judge: ModerationModel | None = None,
+                      ) -> tuple[list[Example], list[Example], dict[str, int]]:
     """Stored labels as (training examples, held-out evaluation examples, counts by provenance).
 
     Precedence, per text: a moderator's label (the latest) wins over the team corpus, which wins over sites'
     reports, which win over imports. Each key's report on a text is one vote, and one key's reports together
-    weigh at most `report_key_share` of the corpus. Only moderators' labels are ever held out for evaluation.
+    weigh at most `report_key_share` of the corpus. A report that contradicts what the judge (the serving model)
+    is confident of trains nothing until a moderator agrees: a site key can only teach where the model is unsure.
+    Only moderators' labels are ever held out for evaluation.
     """
     moderated: dict[str, StoredLabel] = {}
     reported: dict[str, dict[str, StoredLabel]] = defaultdict(dict)
@@ -91,6 +109,8 @@ def labelled_examples(labels: list[StoredLabel], corpus_texts: set[str], corpus_
             imported[key] = label
     outranked = set(moderated) | corpus_texts
     votes = [label for key, by_key in reported.items() if key not in outranked for label in by_key.values()]
+    disputed = _disputed(votes, judge) if judge is not None and votes else [False] * len(votes)
+    votes, held_back = [v for v, d in zip(votes, disputed, strict=True) if not d], sum(disputed)
     per_key = Counter(label.created_by for label in votes)
     cap = weights.report_key_share * corpus_weight
     train, evaluation = [], []
@@ -104,11 +124,13 @@ def labelled_examples(labels: list[StoredLabel], corpus_texts: set[str], corpus_
     imports = [label for key, label in imported.items() if key not in outranked and key not in reported]
     train.extend(_example(label, weights.imported) for label in imports)
     counts = {"moderator": len(moderated), "moderator_held_out": len(evaluation), "reports": len(votes),
+              "reports_disputed": held_back,
               "reporting_keys": len(per_key), "imports": len(imports)}
     return train, evaluation, counts
 
 
-def gather(training_dir: str | Path, database: Database | None, weights: LabelWeights | None = None) -> TrainingSet:
+def gather(training_dir: str | Path, database: Database | None, weights: LabelWeights | None = None,
+           judge: ModerationModel | None = None) -> TrainingSet:
     """The corpus (minus its frozen part) plus the stored labels, each weighted as `labelled_examples` says.
 
     The evaluation set is fixed: the frozen part of the corpus, which no model trains on, plus the held-out
@@ -123,7 +145,7 @@ def gather(training_dir: str | Path, database: Database | None, weights: LabelWe
         with database.reading() as connection:
             stored = labels_repo.every(connection)
     labelled, held_out, counts = labelled_examples(
-        stored, {_key(e.comment) for e in corpus}, sum(e.weight for e in trainable), weights)
+        stored, {_key(e.comment) for e in corpus}, sum(e.weight for e in trainable), weights, judge)
     overridden = {_key(e.comment) for e in labelled + held_out if e.source.startswith(Provenance.MODERATOR)}
     trainable = [e for e in trainable if _key(e.comment) not in overridden]
     sources = {"corpus": len(trainable), "corpus_frozen": len(frozen), **counts}
@@ -165,12 +187,13 @@ def train_new_version(settings: dict, database: Database | None, activate: bool)
     The first version of an empty model store is always activated: a service needs a model.
     """
     models = model_store(settings)
-    training = gather(settings["TRAINING_DATA_DIR"], database, LabelWeights.from_settings(settings))
-    result = train_model(training.train)
     try:
         active = models.load_active()
     except ModelLoadError:
         active = None
+    training = gather(settings["TRAINING_DATA_DIR"], database, LabelWeights.from_settings(settings),
+                      judge=active.model if active else None)
+    result = train_model(training.train)
     gate = compare(result.model, active.model if active else None, training.evaluation,
                    settings["PROMOTION_TOLERANCE"])
     manifest = models.save(result, sources=training.sources, gate=gate)

@@ -98,7 +98,8 @@ def test_reports_cannot_poison_training_or_overrule_moderators(client, site_head
 
     assert job["status"] == "succeeded", job["error"]
     sources, gate = job["result"]["sources"], job["result"]["gate"]
-    assert sources["reports"] == len(SCAM_COMMENTS) - MODERATED + len(INSULT_COMMENTS)  # one vote per key and text
+    # One vote per key and text; the moderated texts are the moderator's.
+    assert sources["reports"] + sources["reports_disputed"] == len(SCAM_COMMENTS) - MODERATED + len(INSULT_COMMENTS)
     assert gate["evaluation_examples"] == sources["corpus_frozen"] + sources["moderator_held_out"]
     assert stopped(client, site_headers, SCAM_COMMENTS) >= 95
     assert stopped(client, site_headers, INSULT_COMMENTS) >= 95
