@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import threading
 import time
@@ -124,10 +125,14 @@ def test_hot_swap_under_concurrent_requests(app, moderator_headers, site_headers
     second = next(v["version"] for v in model_store.versions() if v["version"] != first)
     results, stop = [], threading.Event()
 
+    readers = itertools.count()
+
     def post_comments():
         client = app.test_client()
         while not stop.is_set():
-            response = client.post("/v1/comments", json=CIVIL, headers=site_headers)
+            # A new reader each time: one reader posting this fast would meet the per-email limit.
+            comment = {**CIVIL, "email": f"reader{next(readers)}@gmail.com"}
+            response = client.post("/v1/comments", json=comment, headers=site_headers)
             results.append((response.status_code, response.get_json().get("model_version")))
 
     threads = [threading.Thread(target=post_comments) for _ in range(4)]
