@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
-from moderation.schemas import Labels, LabelSource, Provenance
+from moderation.schemas import Labels, LabelSource, Provenance, Report
 from moderation.store.db import as_utc, utcnow
 from moderation.store.tables import import_batches
 from moderation.store.tables import labels as labels_table
@@ -62,6 +62,26 @@ def upsert_moderator(connection: Connection, fields: Mapping[str, str], labels: 
             _L.comment_id == comment_id, _L.provenance == Provenance.MODERATOR)).scalar()
     return _replace_or_insert(connection, existing, values,
                               _new_row(fields, source, actor, comment_id, evaluation))
+
+
+def upsert_report(connection: Connection, fields: Mapping[str, str], report: Report, source: LabelSource,
+                  key_id: str, comment_id: str | None = None) -> int:
+    """Store a site's report: one per key and comment (or text), so a key that repeats itself gets one vote.
+    A later report from the same key replaces what it says about each label it speaks to.
+
+    Reports are never held out for evaluation: no site key decides what the promotion gate judges on.
+    """
+    same = _L.comment_id == comment_id if comment_id is not None else (
+        _L.comment_id.is_(None) & (_L.comment == fields["comment"]))
+    existing = connection.execute(select(_L.id).where(
+        same, _L.provenance == Provenance.REPORT, _L.created_by == key_id)).scalar()
+    values = {"source": source}
+    if report.spam is not None:
+        values["spam"] = report.spam
+    if report.toxic is not None:
+        values.update(toxic=report.toxic, category=report.category)
+    return _replace_or_insert(connection, existing, values,
+                              _new_row(fields, source, key_id, comment_id, evaluation=False))
 
 
 def insert_many(connection: Connection, rows: Iterable[tuple[Mapping[str, str], Labels | ImportedLabels, bool]],
