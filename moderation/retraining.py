@@ -11,9 +11,10 @@ from pathlib import Path
 
 from sklearn.metrics import roc_auc_score
 
-from model import LABELS, Example, ModelLoadError, ModerationModel, load_training_data, train_model
+from model import LABELS, Example, LoadedModel, ModelLoadError, ModerationModel, load_training_data, train_model
 from model.training import label_vector
 from moderation.instance import model_store
+from moderation.policy import Label, resolve_thresholds
 from moderation.schemas import Provenance
 from moderation.store import Database
 from moderation.store import labels as labels_repo
@@ -21,9 +22,8 @@ from moderation.store.labels import StoredLabel
 
 log = logging.getLogger(__name__)
 FROZEN_SHARE = 0.1
-# A report is disputed when the serving model's score is this far from what it says (0.9: the model gave the
-# other answer at 0.9 or more).
-DISPUTE_AT = 0.9
+# A "spam" or "toxic" report is disputed when the serving model scored the text at most this.
+SURELY_FINE = 0.1
 EVALUATION_SHARE = 0.2
 
 
@@ -73,27 +73,31 @@ def _example(label: StoredLabel, weight: float) -> Example:
                    source=f"{label.provenance}/{label.source}")
 
 
-def _disputed(votes: list[StoredLabel], judge: ModerationModel) -> list[bool]:
-    """Which reports contradict what the judge (the serving model) is confident of, on a label they speak to."""
-    probabilities = judge.probabilities([{"comment": v.comment, "name": v.name, "email": v.email, "url": v.url}
-                                         for v in votes])
+def _disputed(votes: list[StoredLabel], judge: LoadedModel) -> list[bool]:
+    """Which reports contradict the judge (the serving model) on a label they speak to: "not spam" or "not toxic"
+    for a text it would hold or reject, or "spam" or "toxic" for one it is sure is fine."""
+    probabilities = judge.model.probabilities([{"comment": v.comment, "name": v.name, "email": v.email,
+                                                "url": v.url} for v in votes])
+    holds = resolve_thresholds(judge.manifest.get("thresholds"), None)
     disputed = []
     for i, vote in enumerate(votes):
-        said = {"spam": vote.spam, "toxicity": vote.toxic}
-        disputed.append(any(said[label] is not None and abs(int(said[label]) - probabilities[label][i]) > DISPUTE_AT
-                            for label in LABELS))
+        said = {Label.SPAM: vote.spam, Label.TOXICITY: vote.toxic}
+        disputed.append(any(
+            (said[label] is False and probabilities[label][i] >= holds[label].hold_at)
+            or (said[label] is True and probabilities[label][i] <= SURELY_FINE)
+            for label in LABELS))
     return disputed
 
 
 def labelled_examples(labels: list[StoredLabel], corpus_texts: set[str], corpus_weight: float,
-                      weights: LabelWeights, judge: ModerationModel | None = None,
+                      weights: LabelWeights, judge: LoadedModel | None = None,
                       ) -> tuple[list[Example], list[Example], dict[str, int]]:
     """Stored labels as (training examples, held-out evaluation examples, counts by provenance).
 
     Precedence, per text: a moderator's label (the latest) wins over the team corpus, which wins over sites'
     reports, which win over imports. Each key's report on a text is one vote, and one key's reports together
-    weigh at most `report_key_share` of the corpus. A report that contradicts what the judge (the serving model)
-    is confident of trains nothing until a moderator agrees: a site key can only teach where the model is unsure.
+    weigh at most `report_key_share` of the corpus. A report that contradicts the judge (the serving model) trains
+    nothing until a moderator agrees: a site key cannot teach the model to let through what it stops.
     Only moderators' labels are ever held out for evaluation.
     """
     moderated: dict[str, StoredLabel] = {}
@@ -130,7 +134,7 @@ def labelled_examples(labels: list[StoredLabel], corpus_texts: set[str], corpus_
 
 
 def gather(training_dir: str | Path, database: Database | None, weights: LabelWeights | None = None,
-           judge: ModerationModel | None = None) -> TrainingSet:
+           judge: LoadedModel | None = None) -> TrainingSet:
     """The corpus (minus its frozen part) plus the stored labels, each weighted as `labelled_examples` says.
 
     The evaluation set is fixed: the frozen part of the corpus, which no model trains on, plus the held-out
@@ -192,7 +196,7 @@ def train_new_version(settings: dict, database: Database | None, activate: bool)
     except ModelLoadError:
         active = None
     training = gather(settings["TRAINING_DATA_DIR"], database, LabelWeights.from_settings(settings),
-                      judge=active.model if active else None)
+                      judge=active)
     result = train_model(training.train)
     gate = compare(result.model, active.model if active else None, training.evaluation,
                    settings["PROMOTION_TOLERANCE"])
