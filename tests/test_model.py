@@ -73,7 +73,7 @@ def test_toxicity_explanation_names_the_offending_words(loaded):
     scores = loaded.model.score({"comment": "Honestly you are a worthless idiot and a liar", "name": "a",
                                  "email": "a@b.org", "url": ""})
     terms = [term for term, _ in scores.explanations["toxicity"]]
-    assert "idiot" in terms[:2], terms
+    assert set(terms[:2]) <= {"worthless", "idiot", "liar"} and "idiot" in terms, terms
     assert not any(term.startswith("signal:lexicon_") for term in terms), "word lists show the words they counted"
     assert not {"are", "a", "and"} & set(terms), "function words tell a moderator nothing"
 
@@ -129,6 +129,8 @@ def _rewrite_manifest(store: ModelStore, version: str, change) -> None:
     manifest = json.loads(path.read_text())
     change(manifest)
     path.write_text(json.dumps(manifest))
+    if store.signing_key is not None:
+        store.sign(version)  # signed as the service would, so that the check under test is the one that refuses
 
 
 def test_refuses_a_tampered_artifact(model_store):
