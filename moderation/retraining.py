@@ -127,7 +127,8 @@ def labelled_examples(labels: list[StoredLabel], corpus_texts: set[str], corpus_
             train.append(_example(label, weight))
     imports = [label for key, label in imported.items() if key not in outranked and key not in reported]
     train.extend(_example(label, weights.imported) for label in imports)
-    counts = {"moderator": len(moderated), "moderator_held_out": len(evaluation), "reports": len(votes),
+    counts = {"moderator": len(moderated) - len(evaluation), "moderator_held_out": len(evaluation),
+              "reports": len(votes),
               "reports_disputed": held_back,
               "reporting_keys": len(per_key), "imports": len(imports)}
     return train, evaluation, counts

@@ -98,10 +98,11 @@ def test_metrics_count_requests_decisions_reasons_and_the_serving_model(metrics_
 
 def test_queue_depth_counts_jobs_waiting_in_the_jobs_table(metrics_client, moderator_headers):
     assert sample_sum(scrape(metrics_client), "moderation_jobs_waiting", kind="train") == 0
-    for _ in range(2):
-        assert metrics_client.post("/v1/models", headers=moderator_headers).status_code == 202
-    # RUN_JOBS is off here, as when a separate worker runs the jobs: both stay queued.
-    assert sample_sum(scrape(metrics_client), "moderation_jobs_waiting", kind="train") == 2
+    assert metrics_client.post("/v1/models", headers=moderator_headers).status_code == 202
+    # One training job at a time: the second request is told which one is queued.
+    assert metrics_client.post("/v1/models", headers=moderator_headers).status_code == 409
+    # RUN_JOBS is off here, as when a separate worker runs the jobs: it stays queued.
+    assert sample_sum(scrape(metrics_client), "moderation_jobs_waiting", kind="train") == 1
 
 
 REQUEST_IDS = [

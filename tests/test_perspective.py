@@ -136,7 +136,7 @@ def test_malformed_json_is_400(client, data, content_type):
 @pytest.mark.parametrize(
     ("model", "value", "labels"),
     [
-        ("TOXICITY", 1, {"spam": False, "toxic": True, "category": None}),
+        ("TOXICITY", 1, {"spam": None, "toxic": True, "category": None}),
         ("TOXICITY", 0, {"spam": None, "toxic": False, "category": None}),
         ("SEVERE_TOXICITY", 1, {"spam": None, "toxic": True, "category": None}),
         ("INSULT", 1, {"spam": None, "toxic": True, "category": "insult"}),
