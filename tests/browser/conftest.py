@@ -28,9 +28,10 @@ def _missing(reason: str):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """Debian's chromium, launched headless by Playwright once per session."""
+    """Debian's chromium, launched headless by Playwright once per module: Playwright's sync API allows one
+    running instance per thread, and the WordPress tests start their own."""
     if not os.access(CHROMIUM, os.X_OK):
         _missing(f"{CHROMIUM} is not installed")
     try:
