@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from bench.http_load import nginx_binary, nginx_command, nginx_config
-from tests.conftest import MODERATOR_KEY, SITE_KEY
+from tests.conftest import MODERATOR_KEY, SECRET_KEY, SITE_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = os.environ.get("MODERATION_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -163,11 +163,12 @@ def topology(tmp_path, postgres_url, trained_store, small_data_dir):
     if binary is None:
         _missing("nginx is not installed (run .ci/install-topology)")
     models = tmp_path / "models"
+    # The session's models are signed with the tests' secret, which every process here shares.
     shutil.copytree(trained_store.root, models)
     env = {key: value for key, value in os.environ.items() if not key.startswith("MODERATION_")}
     env.update(DATABASE_URL=postgres_url, MODERATION_MODEL_DIR=str(models),
                MODERATION_TRAINING_DATA=str(small_data_dir), MODERATION_SITE_KEYS=SITE_KEY,
-               MODERATION_MODERATOR_KEYS=MODERATOR_KEY, MODERATION_SECRET_KEY="topology-secret",
+               MODERATION_MODERATOR_KEYS=MODERATOR_KEY, MODERATION_SECRET_KEY=SECRET_KEY,
                MODERATION_JOBS="worker", MODERATION_TRUSTED_PROXIES="1", MODERATION_MODEL_CHECK_SECONDS="1",
                # Every comment is held, so that there is something to review.
                MODERATION_SPAM_HOLD_AT="0", MODERATION_SPAM_REJECT_AT="1",
