@@ -224,7 +224,7 @@ def test_post_review_retrain_and_survive_a_killed_instance_through_nginx(topolog
     assert job["status"] == "succeeded", job
     new_version = job["result"]["version"]
     assert job["result"]["activated"] and new_version != first_version
-    assert job["result"]["sources"]["labels"] + job["result"]["sources"]["labels_held_out"] == 8
+    assert job["result"]["sources"]["moderator"] + job["result"]["sources"]["moderator_held_out"] == 8
 
     # 4. Both instances serve it within seconds of the activation, and name it in their answers.
     for name, base in instances.items():
