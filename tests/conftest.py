@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from model import ModelStore, load_training_data, train_model
+from moderation.cli import main
 from moderation.instance import model_signing_key
 from moderation.limits import DEFAULT_LIMITS
 from moderation.retraining import gather
@@ -85,6 +86,15 @@ def database_url(tmp_path, migrated_database):
     path = tmp_path / "test.db"
     shutil.copyfile(migrated_database, path)
     return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def instance(tmp_path, monkeypatch):
+    """An instance folder (MODERATION_INSTANCE_PATH) for CLI tests, whose database the migrations have reached."""
+    path = tmp_path / "instance"
+    monkeypatch.setenv("MODERATION_INSTANCE_PATH", str(path))
+    assert main(["db", "upgrade"]) == 0
+    return path
 
 
 @pytest.fixture

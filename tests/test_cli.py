@@ -16,15 +16,6 @@ from moderation.store import Database
 from moderation.store import labels as labels_repo
 
 
-@pytest.fixture
-def instance(tmp_path, monkeypatch):
-    """An instance folder whose database the migrations have reached."""
-    path = tmp_path / "instance"
-    monkeypatch.setenv("MODERATION_INSTANCE_PATH", str(path))
-    assert main(["db", "upgrade"]) == 0
-    return path
-
-
 def test_train_stores_and_activates_the_first_version(instance, small_data_dir, capsys):
     assert main(["train", "--data", str(small_data_dir)]) == 0
     summary = json.loads(capsys.readouterr().out)

@@ -17,15 +17,6 @@ from moderation.store import labels as labels_repo
 MARIADB = os.environ.get("MODERATION_TEST_MARIADB", "mysql://root@127.0.0.1:3306")
 
 
-@pytest.fixture
-def instance(tmp_path, monkeypatch):
-    """An instance folder whose database the migrations have reached."""
-    path = tmp_path / "instance"
-    monkeypatch.setenv("MODERATION_INSTANCE_PATH", str(path))
-    assert main(["db", "upgrade"]) == 0
-    return path
-
-
 def _labels(instance) -> list[tuple[str, str, str, str, int | None, int | None, str | None]]:
     """Every stored label as (comment, name, email, url, spam, toxic, category), sorted by comment; all of them
     imports."""
