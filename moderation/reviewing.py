@@ -98,7 +98,7 @@ def report(database: Database, limiter: RateLimiter | None, fields: Mapping[str,
     (spam: rejected, not spam: accepted), unless a moderator here has reviewed it. Raises RateLimited.
     """
     if limiter is not None:
-        limiter.hit(REPORTS, key_id)
+        limiter.hit((REPORTS, key_id))
     with database.transaction() as connection:
         label_id = labels_repo.upsert_report(connection, fields, said, source, key_id,
                                              comment_id=comment.id if comment else None)

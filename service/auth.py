@@ -27,12 +27,12 @@ def authenticate(token: str | None, role: str, akismet: bool = False) -> ApiKey:
     or 403 problem. Every call counts toward the key's rate limit, every failure toward the client's."""
     key = keyring().authenticate(token)
     if key is None or (key.akismet_only and not akismet):
-        current_app.extensions["moderation.limits"].hit(AUTH_FAILURES, request.remote_addr or "")
+        current_app.extensions["moderation.limits"].hit((AUTH_FAILURES, request.remote_addr or ""))
         raise ApiError(401, "Unauthorized", "A valid API key is required: send `Authorization: Bearer <key>`.",
                        headers={"WWW-Authenticate": 'Bearer realm="moderation"'})
     if key.role not in _ALLOWED[role]:
         raise ApiError(403, "Forbidden", f"This endpoint needs a {role} key.")
-    current_app.extensions["moderation.limits"].hit(KEY, key.id)
+    current_app.extensions["moderation.limits"].hit((KEY, key.id))
     return key
 
 

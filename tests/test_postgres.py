@@ -12,6 +12,7 @@ from sqlalchemy import text
 from moderation.store import Database
 from moderation.store.db import alembic_config
 from service import create_app
+from tests.test_rate_limits import limited_app, post
 from tests.test_review_api import CIVIL, HOLD_ALL, REVIEW, TOXIC, submit
 
 psycopg = pytest.importorskip("psycopg")
@@ -87,3 +88,16 @@ def test_a_release_database_on_postgres_is_upgraded_without_losing_rows(postgres
         assert connection.execute(text("SELECT code, action FROM comment_reasons")).one() == ("model_spam", "hold")
     database.check_schema()
     database.dispose()
+
+
+def test_rate_limits_hold_across_workers_on_postgres(app_config, postgres_url, site_headers):
+    database = Database(postgres_url)
+    database.upgrade()
+    database.dispose()
+    workers = [limited_app({**app_config, "DATABASE_URL": postgres_url}, email="2/hour", ip="3/hour")
+               for _ in range(2)]
+    clients = [worker.test_client() for worker in workers]
+    statuses = [post(clients[n % 2], site_headers, n, ip="203.0.113.7").status_code for n in range(4)]
+    for worker in workers:
+        worker.extensions["moderation.database"].engine.dispose()
+    assert statuses == [201, 201, 429, 429]

@@ -74,7 +74,7 @@ def sign_in(token: str) -> ApiKey | None:
     """Start a session for a moderator key; None (and a counted failure) for anything else."""
     key = keyring().authenticate(token.strip() or None)
     if key is None or key.role != MODERATOR or key.akismet_only:
-        current_app.extensions["moderation.limits"].hit(AUTH_FAILURES, request.remote_addr or "")
+        current_app.extensions["moderation.limits"].hit((AUTH_FAILURES, request.remote_addr or ""))
         return None
     # A fresh session on sign-in: nothing set before it (a planted session) survives.
     session.clear()
