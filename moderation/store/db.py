@@ -7,7 +7,9 @@ migrations in moderation/store/migrations; a process refuses a database that is 
 
 from __future__ import annotations
 
+import fcntl
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -60,6 +62,41 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(path) if path and path != ":memory:" else None
 
 
+class SqliteWriteLock:
+    """One writer at a time across every process and thread using one SQLite file, queued by the kernel.
+
+    SQLite lets one connection write at a time; a connection that finds the lock taken sleeps in its busy handler
+    for 1, 2, 5, 10... ms before it looks again. Under load (two gunicorn workers posting comments) those sleeps
+    were most of the p99 and left the CPUs idle a fifth of the time. Waiting on an flock on a file beside the
+    database instead wakes the next writer the moment the lock is released. Processes that do not take it (the
+    sqlite3 shell) are still covered by the busy timeout.
+    """
+
+    def __init__(self, database: Path):
+        self.path = database.with_name(database.name + ".write-lock")
+        self._pid = None
+        self._descriptor = -1
+        self._threads = threading.Lock()
+
+    def _for_this_process(self) -> int:
+        # An flock belongs to the open file, which a forked child would share with its parent: open our own.
+        if self._pid != os.getpid():
+            self._pid, self._threads = os.getpid(), threading.Lock()
+            self._descriptor = os.open(self.path, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+        return self._descriptor
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the lock for the block."""
+        descriptor = self._for_this_process()
+        with self._threads:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for url; SQLite gets WAL mode and a busy timeout so that several workers can share it."""
     if url.startswith("sqlite"):
@@ -92,15 +129,25 @@ class Database:
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)
+        path = _sqlite_file(url) if url.startswith("sqlite") else None
+        self._write_lock = SqliteWriteLock(path) if path is not None else None
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A connection in a transaction that commits at the end of the block, or rolls back."""
         try:
-            with self.engine.begin() as connection:
+            with self._writing(), self.engine.begin() as connection:
                 yield connection
         except SQLAlchemyError as error:
             raise StoreUnavailable(f"{type(error).__name__}: the database could not complete the write") from error
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        if self._write_lock is None:
+            yield
+        else:
+            with self._write_lock.held():
+                yield
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
