@@ -120,6 +120,12 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
 
     def fit(self, examples: Sequence[Example | PreparedText], y=None):
         """Learn the vocabularies."""
+        self.fit_transform(examples)
+        return self
+
+    def fit_transform(self, examples: Sequence[Example | PreparedText], y=None):
+        """Learn the vocabularies and return the examples' features, reading each text once (fit() and then
+        transform() would analyse every comment twice, most of the feature time with 100,000 labels)."""
         items = [as_prepared(e) for e in examples]
         comments, wordings, names = self._texts(items)
         # Word n-grams skip function words: in a small written corpus "his" or "are" end up weighted by
@@ -128,23 +134,24 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         # count second-person address.
         self.words_ = TfidfVectorizer(ngram_range=self.word_ngrams, min_df=self.min_df, sublinear_tf=True,
                                       stop_words=sorted(FUNCTION_WORDS), max_features=self.max_word_features,
-                                      token_pattern=_WORD_TOKEN.pattern, dtype=np.float32).fit(comments)
+                                      token_pattern=_WORD_TOKEN.pattern, dtype=np.float32)
         self.chars_ = TfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngrams, min_df=self.min_df,
-                                      sublinear_tf=True, max_features=self.max_char_features,
-                                      dtype=np.float32).fit(wordings)
+                                      sublinear_tf=True, max_features=self.max_char_features, dtype=np.float32)
         self.names_ = TfidfVectorizer(ngram_range=(1, 2), min_df=self.min_df, sublinear_tf=True,
                                       token_pattern=_WORD_TOKEN.pattern, dtype=np.float32)
+        blocks = [self.words_.fit_transform(comments), self.chars_.fit_transform(wordings)]
         try:
-            self.names_.fit(names)
+            blocks.append(self.names_.fit_transform(names))
         except ValueError:
             # No name recurs (most public datasets have none): one placeholder keeps the column block.
             self.names_.set_params(min_df=1).fit(["xnonamex"])
-        self.signals_ = DictVectorizer(dtype=np.float32).fit(
-            [self._signals(item) for item in items])
+            blocks.append(self.names_.transform(names))
+        self.signals_ = DictVectorizer(dtype=np.float32)
+        blocks.append(self.signals_.fit_transform([self._signals(item) for item in items]))
         sizes = [len(self.words_.vocabulary_), len(self.chars_.vocabulary_), len(self.names_.vocabulary_),
                  len(self.signals_.vocabulary_)]
         self.offsets_ = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-        return self
+        return sp.hstack(blocks, format="csr")
 
     def transform(self, examples: Sequence[Example | PreparedText]):
         """Features for each example (comment fields or prepared comments), as a CSR matrix."""
