@@ -8,6 +8,7 @@ are counted under a keyed hash, so the counters hold no personal data.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import itertools
@@ -17,8 +18,10 @@ from collections.abc import Mapping, Sequence
 
 from limits import RateLimitItem, parse_many
 from limits.storage import Storage, storage_from_string
-from sqlalchemy import delete, select, text
+from sqlalchemy import bindparam, case, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.dml import Insert
 
 from moderation.rules import RateLimited
 from moderation.store import Database, StoreUnavailable
@@ -44,16 +47,22 @@ def parse_limits(value: str) -> list[RateLimitItem]:
     return parse_many(value) if value.strip() else []
 
 
-# One statement per counter, the same SQL on SQLite and PostgreSQL, built once: SQLAlchemy's expression building
-# cost more than the write itself. Both CASEs read the row as it was before the update.
-_COUNT = text("""
-    INSERT INTO rate_counters (key, count, expires_at) VALUES (:key, :amount, :expires)
-    ON CONFLICT (key) DO UPDATE SET
-        count = CASE WHEN rate_counters.expires_at <= :now THEN excluded.count
-                     ELSE rate_counters.count + excluded.count END,
-        expires_at = CASE WHEN rate_counters.expires_at <= :now THEN excluded.expires_at
-                          ELSE rate_counters.expires_at END
-    RETURNING count, expires_at""")
+_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+@functools.cache
+def _count_statement(dialect: str, counters: int) -> Insert:
+    """One upsert for that many counters, built once per dialect and size: composing SQLAlchemy expressions cost
+    more than the write itself. Both CASEs read each row as it was before the update."""
+    now, counter = bindparam("now"), rate_counters.c
+    statement = _INSERTS[dialect](rate_counters).values([
+        {"key": bindparam(f"key{i}"), "count": bindparam("amount"), "expires_at": bindparam(f"expires{i}")}
+        for i in range(counters)])
+    expired = counter.expires_at <= now
+    return statement.on_conflict_do_update(index_elements=["key"], set_={
+        "count": case((expired, statement.excluded.count), else_=counter.count + statement.excluded.count),
+        "expires_at": case((expired, statement.excluded.expires_at), else_=counter.expires_at),
+    }).returning(counter.key, counter.count, counter.expires_at)
 
 
 class DatabaseStorage(Storage):
@@ -64,6 +73,7 @@ class DatabaseStorage(Storage):
     def __init__(self, database: Database):
         super().__init__()
         self.database = database
+        self.dialect = database.engine.dialect.name
         self._calls = itertools.count(1)
 
     @property
@@ -71,17 +81,20 @@ class DatabaseStorage(Storage):
         return SQLAlchemyError, StoreUnavailable
 
     def incr_windows(self, counters: Sequence[tuple[str, int]], amount: int = 1) -> list[tuple[int, float]]:
-        """Add amount to each (key, window seconds) counter in one transaction, starting a new window where the
-        old one has expired; the counts and window ends, in order. One transaction, because under SQLite every
-        write transaction queues for the one writer."""
+        """Add amount to each (key, window seconds) counter (distinct keys) in one statement, starting a new window
+        where the old one has expired; the counts and window ends, in order. One statement, because under SQLite
+        every write transaction queues for the one writer."""
         now = time.time()
+        parameters = {"amount": amount, "now": now}
+        for i, (key, expiry) in enumerate(counters):
+            parameters[f"key{i}"], parameters[f"expires{i}"] = key, now + expiry
         with self.database.transaction() as connection:
-            windows = [tuple(connection.execute(_COUNT, {"key": key, "amount": amount, "expires": now + expiry,
-                                                         "now": now}).one())
-                       for key, expiry in counters]
+            # RETURNING gives the rows in no promised order.
+            windows = {key: (count, ends) for key, count, ends in
+                       connection.execute(_count_statement(self.dialect, len(counters)), parameters)}
             if next(self._calls) % _PURGE_EVERY == 0:
                 connection.execute(delete(rate_counters).where(rate_counters.c.expires_at < now))
-        return windows
+        return [windows[key] for key, _ in counters]
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         """Add amount to the counter, starting a new window when the old one has expired."""
