@@ -18,10 +18,9 @@ from collections.abc import Mapping, Sequence
 
 from limits import RateLimitItem, parse_many
 from limits.storage import Storage, storage_from_string
-from sqlalchemy import bindparam, case, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, select, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.elements import TextClause
 
 from moderation.rules import RateLimited
 from moderation.store import Database, StoreUnavailable
@@ -47,22 +46,21 @@ def parse_limits(value: str) -> list[RateLimitItem]:
     return parse_many(value) if value.strip() else []
 
 
-_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-
-
 @functools.cache
-def _count_statement(dialect: str, counters: int) -> Insert:
-    """One upsert for that many counters, built once per dialect and size: composing SQLAlchemy expressions cost
-    more than the write itself. Both CASEs read each row as it was before the update."""
-    now, counter = bindparam("now"), rate_counters.c
-    statement = _INSERTS[dialect](rate_counters).values([
-        {"key": bindparam(f"key{i}"), "count": bindparam("amount"), "expires_at": bindparam(f"expires{i}")}
-        for i in range(counters)])
-    expired = counter.expires_at <= now
-    return statement.on_conflict_do_update(index_elements=["key"], set_={
-        "count": case((expired, statement.excluded.count), else_=counter.count + statement.excluded.count),
-        "expires_at": case((expired, statement.excluded.expires_at), else_=counter.expires_at),
-    }).returning(counter.key, counter.count, counter.expires_at)
+def _count_statement(counters: int) -> TextClause:
+    """One upsert for that many counters, the same SQL on SQLite and PostgreSQL, built once per size. Plain SQL:
+    SQLAlchemy compiles an upsert expression anew on every call (its cache does not take it), which cost more
+    than the write itself. Both CASEs read each row as it was before the update."""
+    rows = ", ".join(f"(:key{i}, :amount, :expires{i})" for i in range(counters))
+    # Only numbered placeholders are formatted in; every value is bound.
+    return text(f"""
+        INSERT INTO rate_counters (key, count, expires_at) VALUES {rows}
+        ON CONFLICT (key) DO UPDATE SET
+            count = CASE WHEN rate_counters.expires_at <= :now THEN excluded.count
+                         ELSE rate_counters.count + excluded.count END,
+            expires_at = CASE WHEN rate_counters.expires_at <= :now THEN excluded.expires_at
+                              ELSE rate_counters.expires_at END
+        RETURNING key, count, expires_at""")  # noqa: S608
 
 
 class DatabaseStorage(Storage):
@@ -73,7 +71,6 @@ class DatabaseStorage(Storage):
     def __init__(self, database: Database):
         super().__init__()
         self.database = database
-        self.dialect = database.engine.dialect.name
         self._calls = itertools.count(1)
 
     @property
@@ -91,7 +88,7 @@ class DatabaseStorage(Storage):
         with self.database.transaction() as connection:
             # RETURNING gives the rows in no promised order.
             windows = {key: (count, ends) for key, count, ends in
-                       connection.execute(_count_statement(self.dialect, len(counters)), parameters)}
+                       connection.execute(_count_statement(len(counters)), parameters)}
             if next(self._calls) % _PURGE_EVERY == 0:
                 connection.execute(delete(rate_counters).where(rate_counters.c.expires_at < now))
         return [windows[key] for key, _ in counters]
