@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from sqlalchemy import text
 
@@ -185,3 +187,21 @@ def test_unknown_route_and_method_use_the_problem_shape(client, site_headers):
     assert client.get("/nope").mimetype == "application/problem+json"
     response = client.delete("/v1/comments", headers=site_headers)
     assert response.status_code == 405 and response.mimetype == "application/problem+json"
+
+
+def test_concurrent_submissions_from_two_workers_are_all_stored(app_config, site_headers):
+    # Two apps on one SQLite file stand for two gunicorn workers; three threads each, writing at once.
+    workers = [create_app(app_config) for _ in range(2)]
+
+    def submit(n):
+        client = workers[n % 2].test_client()
+        body = {**VALID, "email": f"reader{n}@example.org", "comment": f"{VALID['comment']} Point {n}."}
+        response = post(client, site_headers, body)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["id"]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        ids = list(pool.map(submit, range(60)))
+    assert len(set(ids)) == 60
+    reader = workers[0].test_client()
+    assert all(reader.get(f"/v1/comments/{i}", headers=site_headers).status_code == 200 for i in ids)

@@ -74,27 +74,42 @@ class SqliteWriteLock:
 
     def __init__(self, database: Path):
         self.path = database.with_name(database.name + ".write-lock")
-        self._pid = None
-        self._descriptor = -1
-        self._threads = threading.Lock()
+        self._opened: tuple[int, int, threading.Lock] | None = None  # (pid, descriptor, lock of its threads)
 
-    def _for_this_process(self) -> int:
-        # An flock belongs to the open file, which a forked child would share with its parent: open our own.
-        if self._pid != os.getpid():
-            self._pid, self._threads = os.getpid(), threading.Lock()
-            self._descriptor = os.open(self.path, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
-        return self._descriptor
+    def _for_this_process(self) -> tuple[int, threading.Lock]:
+        # An flock belongs to the open file, which a forked child would share with its parent: each process opens
+        # its own, once.
+        opened = self._opened
+        if opened is None or opened[0] != os.getpid():
+            with _OPENING:
+                opened = self._opened
+                if opened is None or opened[0] != os.getpid():
+                    descriptor = os.open(self.path, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+                    opened = self._opened = (os.getpid(), descriptor, threading.Lock())
+        return opened[1], opened[2]
 
     @contextmanager
     def held(self) -> Iterator[None]:
         """Hold the lock for the block."""
-        descriptor = self._for_this_process()
-        with self._threads:
+        descriptor, threads = self._for_this_process()
+        with threads:
             fcntl.flock(descriptor, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(descriptor, fcntl.LOCK_UN)
+
+
+_OPENING = threading.Lock()
+
+
+def _new_opening_lock_after_fork() -> None:
+    # A fork while another thread held it would leave the child's copy locked for ever.
+    global _OPENING
+    _OPENING = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_opening_lock_after_fork)
 
 
 def make_engine(url: str) -> Engine:
