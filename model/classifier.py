@@ -45,7 +45,7 @@ class Scores:
     spam: float
     toxicity: float
     categories: dict[str, float] = field(default_factory=dict)
-    explanations: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    explanations: Mapping[str, list[tuple[str, float]]] = field(default_factory=dict)
     # The spam score without what only says that the comment links somewhere (links, the url field, the link
     # token's n-grams): a reject for spam needs evidence beyond a link.
     spam_without_links: float | None = None
@@ -55,6 +55,34 @@ class Scores:
         scores = {"spam": round(self.spam, 4), "toxicity": round(self.toxicity, 4)}
         scores.update({f"toxicity_{name}": round(value, 4) for name, value in self.categories.items()})
         return scores
+
+
+class Explanations(Mapping[str, list[tuple[str, float]]]):
+    """Per label, the terms that pushed its score up, worked out when first read: the service reads them only for
+    a label that reaches a threshold, and crediting n-grams to words was a third of scoring a comment."""
+
+    def __init__(self, features: CommentFeatures, indices: np.ndarray, contributions: np.ndarray, comment: str):
+        self._explain = (features, indices, contributions, comment)
+        self._terms: dict[str, list[tuple[str, float]]] | None = None
+
+    def _all(self) -> dict[str, list[tuple[str, float]]]:
+        if self._terms is None:
+            features, indices, contributions, comment = self._explain
+            # Every label at once: the words an n-gram is credited to are found once for all of them.
+            self._terms = dict(zip(LABELS, features.explain_many(indices, contributions, comment), strict=True))
+        return self._terms
+
+    def __getitem__(self, label: str) -> list[tuple[str, float]]:
+        return self._all()[label]
+
+    def __iter__(self):
+        return iter(LABELS)
+
+    def __len__(self) -> int:
+        return len(LABELS)
+
+    def __repr__(self) -> str:
+        return repr(self._all())
 
 
 class ProbabilityHead(ClassifierMixin, BaseEstimator):
@@ -303,8 +331,7 @@ class ModerationModel:
             explanations = {}
             if explain:
                 contributions = weights[:, :n_labels].T * values  # one row per label
-                explanations = dict(zip(LABELS, self.features.explain_many(indices, contributions, text),
-                                        strict=True))
+                explanations = Explanations(self.features, indices, contributions, text)
             results.append(Scores(spam=probabilities["spam"], toxicity=probabilities["toxicity"],
                                   categories=categories, explanations=explanations,
                                   spam_without_links=float(without_links)))
