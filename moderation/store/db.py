@@ -67,7 +67,7 @@ class SqliteWriteLock:
 
     SQLite lets one connection write at a time; a connection that finds the lock taken sleeps in its busy handler
     for 1, 2, 5, 10... ms before it looks again. Under load (two gunicorn workers posting comments) those sleeps
-    were most of the p99 and left the CPUs idle a fifth of the time. Waiting on an flock on a file beside the
+    left the CPUs idle a fifth of the time. Waiting on an flock on a file beside the
     database instead wakes the next writer the moment the lock is released. Processes that do not take it (the
     sqlite3 shell) are still covered by the busy timeout.
     """
