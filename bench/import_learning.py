@@ -79,7 +79,7 @@ def run_once(items: list[Item], test: list[Item], label: str, base_settings: dic
         model = model_store(config).load(result["version"]).model
         database.dispose()
         return {"n": len(items), "imported": report.imported, "rejected": len(report.rejected),
-                "roc_auc": roc_auc(model, test, label), "labels_trained": result["sources"]["labels"],
+                "roc_auc": roc_auc(model, test, label), "labels_trained": result["sources"]["imports"],
                 "train_seconds": round(time.perf_counter() - started, 1)}
 
 
