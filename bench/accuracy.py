@@ -135,6 +135,12 @@ def profanity_check_scores(items: list[Item]) -> np.ndarray | None:
     return predict_prob([item.comment for item in items])
 
 
+def roc_auc_on(model, test: list[Item], label: str) -> float:
+    """ROC-AUC of one label's score (a ModerationModel's) on the test items."""
+    y = np.array([i.label for i in test])
+    return float(roc_auc_score(y, model.probabilities([i.fields() for i in test])[label]))
+
+
 def to_examples(items: list[Item], label: str) -> list[Example]:
     """Dataset items as training examples for one label."""
     return [Example(comment=i.comment, name=i.name, spam=i.label if label == "spam" else 0,

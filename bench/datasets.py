@@ -80,6 +80,13 @@ class Dataset:
                 out.append(item)
         return out
 
+    def pool_and_test(self) -> tuple[list[Item], list[Item]]:
+        """Where a learning benchmark draws its labels from, and what it measures on: the last fold where there
+        are folds (cross-video for YouTube spam), else the train and test splits."""
+        if self.folds:
+            return self.folds[-1]
+        return self.train, self.test
+
 
 def _path(*parts: str) -> Path:
     """Return a path inside the current ``DATASETS_DIR``."""
@@ -291,6 +298,16 @@ def load(name: str) -> Dataset | None:
         return loader()
     except FileNotFoundError:
         return None
+
+
+def requested(names: str) -> Iterator[Dataset]:
+    """The datasets named (comma-separated) whose files exist, in that order, saying which are missing."""
+    for name in names.split(","):
+        dataset = load(name)
+        if dataset is None:
+            print(f"{name}: files missing, skipped")
+        else:
+            yield dataset
 
 
 def load_all() -> list[Dataset]:

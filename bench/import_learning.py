@@ -25,12 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-from sklearn.metrics import roc_auc_score
-
 from bench import datasets
-from bench.accuracy import RESULTS, default_model, to_examples
-from bench.datasets import Dataset, Item
+from bench.accuracy import RESULTS, default_model, roc_auc_on, to_examples
+from bench.datasets import Item
 from model import train_model
 from moderation import settings
 from moderation.importing import import_rows, tabular_rows
@@ -41,13 +38,6 @@ from moderation.store import Database
 SIZES = "100,300,1000,3000,all"
 
 
-def pool_and_test(dataset: Dataset) -> tuple[list[Item], list[Item]]:
-    """Where labels come from and what the model is measured on (cross-video for YouTube spam)."""
-    if dataset.folds:
-        return dataset.folds[-1]
-    return dataset.train, dataset.test
-
-
 def export(items: list[Item], label: str, path: Path) -> None:
     """A site's history as `moderation import --format jsonl` reads it."""
     with path.open("w", encoding="utf-8") as handle:
@@ -55,12 +45,6 @@ def export(items: list[Item], label: str, path: Path) -> None:
             record = {"comment": item.comment, "name": item.name,
                       "spam": item.label if label == "spam" else 0, "toxic": item.label if label == "toxicity" else 0}
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-
-def roc_auc(model, test: list[Item], label: str) -> float:
-    """ROC-AUC of one label's score on the test items."""
-    y = np.array([i.label for i in test])
-    return float(roc_auc_score(y, model.probabilities([i.fields() for i in test])[label]))
 
 
 def run_once(items: list[Item], test: list[Item], label: str, base_settings: dict) -> dict:
@@ -79,7 +63,7 @@ def run_once(items: list[Item], test: list[Item], label: str, base_settings: dic
         model = model_store(config).load(result["version"]).model
         database.dispose()
         return {"n": len(items), "imported": report.imported, "rejected": len(report.rejected),
-                "roc_auc": roc_auc(model, test, label), "labels_trained": result["sources"]["imports"],
+                "roc_auc": roc_auc_on(model, test, label), "labels_trained": result["sources"]["imports"],
                 "train_seconds": round(time.perf_counter() - started, 1)}
 
 
@@ -96,16 +80,12 @@ def main() -> int:
     loaded = default_model()
     base = {**settings.from_env(), "SECRET_KEY": secret_key(settings.instance_path())}
     results = {"model_version": loaded.version, "datasets": {}}
-    for name in args.datasets.split(","):
-        dataset = datasets.load(name)
-        if dataset is None:
-            print(f"{name}: files missing, skipped")
-            continue
-        pool, test = pool_and_test(dataset)
-        start = roc_auc(loaded.model, test, dataset.label)
-        print(f"{name} ({dataset.label}): {len(pool)} labelled comments to import, {len(test)} to test on; "
+    for dataset in datasets.requested(args.datasets):
+        pool, test = dataset.pool_and_test()
+        start = roc_auc_on(loaded.model, test, dataset.label)
+        print(f"{dataset.name} ({dataset.label}): {len(pool)} labelled comments to import, {len(test)} to test on; "
               f"shipped model ROC-AUC {start:.3f}", flush=True)
-        alone = roc_auc(train_model(to_examples(pool, dataset.label)).model, test, dataset.label)
+        alone = roc_auc_on(train_model(to_examples(pool, dataset.label)).model, test, dataset.label)
         print(f"  the whole train split alone, without the team corpus: ROC-AUC {alone:.3f}", flush=True)
         curve = []
         for size in args.sizes.split(","):
@@ -119,7 +99,8 @@ def main() -> int:
             print(f"  N={len(chosen):5d}{' (all)' if size == 'all' else '      '} imported, corpus + labels: "
                   f"ROC-AUC {figures['roc_auc']:.3f}  ({figures['imported']} imported, {figures['rejected']} "
                   f"rejected by validation; trained in {figures['train_seconds']} s)", flush=True)
-        results["datasets"][name] = {"shipped_roc_auc": start, "train_split_alone_roc_auc": alone, "curve": curve}
+        results["datasets"][dataset.name] = {"shipped_roc_auc": start, "train_split_alone_roc_auc": alone,
+                                             "curve": curve}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "import_learning.json").write_text(json.dumps(results, indent=2))
     return 0

@@ -22,10 +22,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 from bench import datasets
-from bench.accuracy import RESULTS, default_model
+from bench.accuracy import RESULTS, default_model, roc_auc_on
 from bench.datasets import Dataset, Item
 from moderation import settings
 from moderation.limits import DEFAULT_LIMITS
@@ -35,13 +34,6 @@ from service import create_app
 
 KEY = "bench-moderator"
 SITE_KEY = "bench-site"
-
-
-def pool_and_test(dataset: Dataset) -> tuple[list[Item], list[Item]]:
-    """Where labels come from and what the model is measured on (cross-video for YouTube spam)."""
-    if dataset.folds:
-        return dataset.folds[-1]
-    return dataset.train, dataset.test
 
 
 def choose(pool: list[Item], label: str, count: int, order: str, model) -> list[Item]:
@@ -97,11 +89,9 @@ def run_once(dataset: Dataset, items: list[Item], test: list[Item], base_setting
         started = time.perf_counter()
         result = train_new_version(app.config, app.extensions["moderation.database"], activate=False)
         model = app.extensions["moderation.model"].store.load(result["version"]).model
-        y = np.array([i.label for i in test])
-        p = model.probabilities([i.fields() for i in test])[dataset.label]
         sources = result["sources"]
         trained = sources["reports"] if channel == "report" else sources["moderator"] + sources["moderator_held_out"]
-        return {"n": len(items), "roc_auc": float(roc_auc_score(y, p)), "labels_trained": trained,
+        return {"n": len(items), "roc_auc": roc_auc_on(model, test, dataset.label), "labels_trained": trained,
                 "train_seconds": round(time.perf_counter() - started, 1)}
 
 
@@ -120,15 +110,10 @@ def main() -> int:
     base = settings.from_env()
     sizes = [int(n) for n in args.sizes.split(",")]
     results = {"model_version": loaded.version, "datasets": {}}
-    for name in args.datasets.split(","):
-        dataset = datasets.load(name)
-        if dataset is None:
-            print(f"{name}: files missing, skipped")
-            continue
-        pool, test = pool_and_test(dataset)
-        y = np.array([i.label for i in test])
-        start = roc_auc_score(y, loaded.model.probabilities([i.fields() for i in test])[dataset.label])
-        print(f"{name} ({dataset.label}): {len(pool)} comments to label, {len(test)} to test; "
+    for dataset in datasets.requested(args.datasets):
+        pool, test = dataset.pool_and_test()
+        start = roc_auc_on(loaded.model, test, dataset.label)
+        print(f"{dataset.name} ({dataset.label}): {len(pool)} comments to label, {len(test)} to test; "
               f"default model ROC-AUC {start:.3f}")
         curves, no_labels = {}, None
         for channel in args.channels.split(","):
@@ -144,7 +129,7 @@ def main() -> int:
                     curve.append(figures)
                     print(f"  {channel:9} {order:9} N={size:4d}  ROC-AUC {figures['roc_auc']:.3f}  (trained on "
                           f"{figures['labels_trained']} labels, {figures['train_seconds']} s)", flush=True)
-        results["datasets"][name] = {"default_roc_auc": start, "curves": curves}
+        results["datasets"][dataset.name] = {"default_roc_auc": start, "curves": curves}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "learning.json").write_text(json.dumps(results, indent=2))
     return 0
