@@ -129,18 +129,24 @@ def test_a_delivery_gives_up_after_its_attempts(app_config, receiver, site_heade
     assert "500" in job.error
 
 
-def test_with_a_worker_configured_the_web_process_only_enqueues_and_a_restart_loses_nothing(
-        app_config, receiver, worker_env, monkeypatch, site_headers, moderator_headers):
-    url, received = receiver
+def queue_a_delivery(app_config, url, monkeypatch, site_headers, moderator_headers) -> dict:
+    """A web process that runs no jobs queues a webhook delivery for a reviewed comment and goes away (the delivery
+    is a row in the database); the worker's environment points at the same receiver. The comment."""
     app = create_app({**app_config, "THRESHOLDS": HOLD_ALL, "WEBHOOK_URL": url, "WEBHOOK_SECRET": SECRET,
                       "RUN_JOBS": False})
     client = app.test_client()
     comment = submit(client, site_headers, TOXIC)
     client.post(f"/v1/comments/{comment['id']}/review", json=REVIEW, headers=moderator_headers)
-    del app, client  # the web process goes away; the delivery is a row in the database
-    assert received == [] and [row.status for row in webhook_jobs(app_config["DATABASE_URL"])] == ["queued"]
     monkeypatch.setenv("MODERATION_WEBHOOK_URL", url)
     monkeypatch.setenv("MODERATION_WEBHOOK_SECRET", SECRET)
+    return comment
+
+
+def test_with_a_worker_configured_the_web_process_only_enqueues_and_a_restart_loses_nothing(
+        app_config, receiver, worker_env, monkeypatch, site_headers, moderator_headers):
+    url, received = receiver
+    comment = queue_a_delivery(app_config, url, monkeypatch, site_headers, moderator_headers)
+    assert received == [] and [row.status for row in webhook_jobs(app_config["DATABASE_URL"])] == ["queued"]
     assert main(["worker", "--once"]) == 0
     assert len(received) == 1 and json.loads(received[0][1])["comment_id"] == comment["id"]
     assert [row.status for row in webhook_jobs(app_config["DATABASE_URL"])] == ["succeeded"]
@@ -150,13 +156,7 @@ def test_with_a_worker_configured_the_web_process_only_enqueues_and_a_restart_lo
 def test_a_job_whose_worker_is_killed_is_taken_back_by_another(app_config, receiver, worker_env, monkeypatch,
                                                                 site_headers, moderator_headers):
     url, received = receiver
-    app = create_app({**app_config, "THRESHOLDS": HOLD_ALL, "WEBHOOK_URL": url, "WEBHOOK_SECRET": SECRET,
-                      "RUN_JOBS": False})
-    client = app.test_client()
-    comment = submit(client, site_headers, TOXIC)
-    client.post(f"/v1/comments/{comment['id']}/review", json=REVIEW, headers=moderator_headers)
-    monkeypatch.setenv("MODERATION_WEBHOOK_URL", url)
-    monkeypatch.setenv("MODERATION_WEBHOOK_SECRET", SECRET)
+    queue_a_delivery(app_config, url, monkeypatch, site_headers, moderator_headers)
     monkeypatch.setenv("MODERATION_JOB_STALE_SECONDS", "15")
     worker = subprocess.Popen([sys.executable, "-m", "moderation.cli", "worker"], env=dict(os.environ))
     try:
